@@ -1,0 +1,67 @@
+"""The ASGI application: ``create_app(settings)`` wires routers, errors and middleware."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from fastapi import Depends, FastAPI
+
+from voucherd import __version__
+from voucherd.api import errors
+from voucherd.api.deps import client_project, management_project, server_project
+from voucherd.api.middleware import RequestContextMiddleware
+from voucherd.api.responses import JSONResponse
+from voucherd.api.routes import CLIENT_ROUTERS, MANAGEMENT_ROUTERS, PUBLIC_ROUTERS, SERVER_ROUTERS
+from voucherd.settings import Settings
+from voucherd.store.db import Database
+
+
+def utc_now() -> dt.datetime:
+    """The real clock."""
+    return dt.datetime.now(dt.UTC)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    clock: Callable[[], dt.datetime] = utc_now,
+) -> FastAPI:
+    """Build the application. ``db`` and ``clock`` are injectable for tests."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="voucherd",
+        version=__version__,
+        description="Self-hostable promotion and redemption engine, wire-compatible with Voucherify.",
+        default_response_class=JSONResponse,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+    app.state.clock = clock
+    errors.install(app)
+    for router in PUBLIC_ROUTERS:
+        app.include_router(router)
+    for router in SERVER_ROUTERS:
+        app.include_router(router, dependencies=[Depends(server_project)])
+    for router in CLIENT_ROUTERS:
+        app.include_router(router, dependencies=[Depends(client_project)])
+    for router in MANAGEMENT_ROUTERS:
+        app.include_router(router, dependencies=[Depends(management_project)])
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` worker processes: settings from the environment."""
+    settings = Settings()
+    from voucherd import logs
+
+    logs.configure(settings.log_level)
+    return create_app(settings)
