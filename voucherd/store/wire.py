@@ -1,0 +1,40 @@
+"""Wire formats shared by every resource: timestamps and dates (BEHAVIOR.md §1.2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from voucherd.store.errors import InvalidPayload
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """UTC with milliseconds and ``Z``: ``2024-08-29T16:06:10.138Z`` (None stays None)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    value = value.astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_datetime(value: str | dt.datetime | dt.date, field: str = "date") -> dt.datetime:
+    """Any ISO 8601 date or date-time as an aware UTC datetime; naive input is UTC.
+
+    ``2016-11-16`` → midnight UTC; ``2016-11-16T14:14:31+02:00`` → 12:14:31Z.
+    Raises ``InvalidPayload`` naming ``field`` when the text is not ISO 8601.
+    """
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, dt.date):
+        parsed = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    else:
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise InvalidPayload(f"Property .{field} must be an ISO 8601 date-time") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
