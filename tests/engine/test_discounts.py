@@ -424,3 +424,46 @@ def test_result_renderer_for_skipped_and_applicable() -> None:
             "is_dynamic": False,
         }
     }
+
+
+def test_spread_with_caps_respreads_overflow() -> None:
+    from fractions import Fraction
+
+    from voucherd.engine.discounts import spread_with_caps
+
+    shares = spread_with_caps(
+        Fraction(900), [Fraction(2), Fraction(1)], [Fraction(1000), Fraction(100)]
+    )
+    assert shares == [Fraction(800), Fraction(100)]
+
+
+def test_proportional_by_quantity_respreads_what_a_cheap_line_cannot_take() -> None:
+    lines = (item(PROD_A, 100, 3), item(PROD_B, 5000, 1))
+    discount = Discount(
+        type="AMOUNT", amount_off=1000, effect="APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY"
+    )
+    # By quantity A would get 750 but holds only 300; the other 450 go to B.
+    assert line_discounts(discount, order_=order(lines)) == [300, 700]
+
+
+def test_initial_amount_mode_for_item_percent_uses_the_undiscounted_line() -> None:
+    from voucherd.engine.model import StackingRules
+
+    first = discount_voucher(
+        Discount(type="AMOUNT", amount_off=1000, effect="APPLY_TO_ITEMS"), code="F"
+    )
+    second = discount_voucher(
+        Discount(type="PERCENT", percent_off=10, effect="APPLY_TO_ITEMS"), code="S"
+    )
+    lines = (item(PROD_A, 5000),)
+    discounted = evaluate(snapshot(first, second, order_=order(lines)))
+    assert discounted.order.items_discount_amount == 1400
+    initial = evaluate(
+        snapshot(
+            first,
+            second,
+            order_=order(lines),
+            stacking=StackingRules(discount_calculation_mode="INITIAL_AMOUNT"),
+        )
+    )
+    assert initial.order.items_discount_amount == 1500

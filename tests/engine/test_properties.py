@@ -146,3 +146,20 @@ def test_proportional_discount_splits_exactly_over_lines(amount_off: int, order:
     outcome = run((voucher,), order)
     amount = sum(line.amount for line in outcome.order.items)  # type: ignore[attr-defined]
     assert outcome.order.items_discount_amount == min(amount_off, amount)  # type: ignore[attr-defined]
+
+
+@given(st.integers(0, 50_000), orders())
+def test_proportional_by_quantity_discount_splits_exactly_over_lines(
+    amount_off: int, order: Order
+) -> None:
+    from voucherd.engine.model import Voucher
+
+    discount = Discount(
+        type="AMOUNT", amount_off=amount_off, effect="APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY"
+    )
+    voucher = RedeemableInput(
+        object="voucher", id="P", definition=Voucher(id="v_p", code="P", discount=discount)
+    )
+    outcome = run((voucher,), order)
+    amount = sum(line.amount for line in outcome.order.items)  # type: ignore[attr-defined]
+    assert outcome.order.items_discount_amount == min(amount_off, amount)  # type: ignore[attr-defined]
