@@ -467,3 +467,28 @@ def test_initial_amount_mode_for_item_percent_uses_the_undiscounted_line() -> No
         )
     )
     assert initial.order.items_discount_amount == 1500
+
+
+def test_item_discount_without_items_is_missing_order_items() -> None:
+    discount = Discount(type="AMOUNT", amount_off=100, effect="APPLY_TO_ITEMS")
+    result = evaluate(snapshot(discount_voucher(discount), order_=Order(amount=5000))).redeemables[
+        0
+    ]
+    assert result.reason is not None
+    assert result.reason.key == "missing_order_items"
+
+
+def test_item_discount_on_unpriced_items_is_missing_order_items_amount() -> None:
+    discount = Discount(type="PERCENT", percent_off=10, effect="APPLY_TO_ITEMS")
+    lines = (item(PROD_A, None, 2),)  # type: ignore[arg-type]
+    result = evaluate(snapshot(discount_voucher(discount), order_=order(lines))).redeemables[0]
+    assert result.reason is not None
+    assert result.reason.key == "missing_order_items_amount"
+
+
+def test_item_discount_matching_no_line_has_no_effect() -> None:
+    discount = Discount(type="AMOUNT", amount_off=100, effect="APPLY_TO_ITEMS")
+    rules = (RuleSet(id="val_1", applicable_to=(Target(object="product", id="prod_other"),)),)
+    outcome = evaluate(snapshot(discount_voucher(discount, rule_sets=rules)))
+    assert outcome.redeemables[0].status == "APPLICABLE"
+    assert outcome.order.total_discount_amount == 0

@@ -398,3 +398,44 @@ def test_rules_see_the_order_after_previous_discounts() -> None:
     outcome = evaluate(snapshot(first, second, order_=Order(amount=12000)))
     assert outcome.redeemables[1].reason.key == "order_rules_violated"
     assert outcome.redeemables[1].reason.details["actual"] == 7000
+
+
+def test_every_without_product_list_needs_every_line_to_pass() -> None:
+    rules = {
+        "1": {
+            "name": "order.items.every",
+            "conditions": {},
+            "rules": {
+                "1": rule("order.items.price", {"$more_than_or_equal": [2000]}),
+                "logic": "1",
+            },
+        },
+        "logic": "1",
+    }
+    assert outcome_with(rules).status == "APPLICABLE"
+    strict = {
+        "1": {
+            "name": "order.items.every",
+            "conditions": {},
+            "rules": {
+                "1": rule("order.items.price", {"$more_than_or_equal": [3000]}),
+                "logic": "1",
+            },
+        },
+        "logic": "1",
+    }
+    assert outcome_with(strict).reason.key == "order_rules_violated"
+
+
+def test_every_with_product_list_needs_each_product() -> None:
+    rules = {
+        "1": {
+            "name": "order.items.every",
+            "conditions": {
+                "$is": [{"id": PROD_A, "object": "product"}, {"id": "prod_x", "object": "product"}]
+            },
+            "rules": {},
+        },
+        "logic": "1",
+    }
+    assert outcome_with(rules).reason.key == "order_rules_violated"

@@ -42,6 +42,7 @@ from voucherd.engine.reasons import (
     GIFT_AMOUNT_EXCEEDED,
     LOYALTY_CARD_POINTS_EXCEEDED,
     MISSING_AMOUNT,
+    MISSING_ORDER_ITEMS,
     MISSING_ORDER_ITEMS_AMOUNT,
     MISSING_REWARD,
     NOT_FOUND,
@@ -184,10 +185,36 @@ def compute_discount(
     if effect_name in ORDER_EFFECTS:
         effect = Effect(order_discount=_order_discount(discount, state, values, inputs))
     elif effect_name in ITEM_EFFECTS:
+        problem = _items_problem(state, selection)
+        if problem is not None:
+            return Computed(Effect(), _result(discount, effect_name, values.is_dynamic), problem)
         effect = _items_effect(discount, effect_name, state, selection, values, inputs)
     else:
         effect = Effect()
     return Computed(effect, _result(discount, effect_name, values.is_dynamic))
+
+
+def _items_problem(state: OrderState, selection: Selection) -> Reason | None:
+    """Item effects need items: none at all → ``missing_order_items``; applicable lines
+    that all lack a price/amount → ``missing_order_items_amount`` (§3.3). Items that
+    simply do not match give a zero effect instead."""
+    if not state.lines:
+        return reason(
+            MISSING_ORDER_ITEMS,
+            "order items are missing",
+            check="order.items",
+            expected="at least one item",
+            actual=0,
+        )
+    if selection.lines and all(state.lines[t.index].amount == 0 for t in selection.lines):
+        return reason(
+            MISSING_ORDER_ITEMS_AMOUNT,
+            "order items amount is missing",
+            check="order.items.amount",
+            expected="priced applicable items",
+            actual=0,
+        )
+    return None
 
 
 def _order_discount(discount: Discount, state: OrderState, values: _Values, inputs: Inputs) -> int:

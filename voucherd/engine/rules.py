@@ -632,8 +632,16 @@ def _evaluate_scope(rule: Mapping[str, Any], path: str, context: RuleContext) ->
             )
         return None
     if name == "order.items.every":
-        for entry in selectors or [None]:
-            group = matching([entry]) if entry is not None else matched
+        if not selectors:
+            # No product list: every line must satisfy the nested rules.
+            for line in matched:
+                failure = passes(line, matched)
+                if failure is not None:
+                    return _with_message(failure, message)
+            return None
+        # Every listed product must be in the cart with a line satisfying the nested rules.
+        for entry in selectors:
+            group = matching([entry])
             last: Failure | None = Failure(path, name, "every", entry, None, message)
             for line in group:
                 last = passes(line, group)
