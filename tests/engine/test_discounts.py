@@ -492,3 +492,12 @@ def test_item_discount_matching_no_line_has_no_effect() -> None:
     outcome = evaluate(snapshot(discount_voucher(discount, rule_sets=rules)))
     assert outcome.redeemables[0].status == "APPLICABLE"
     assert outcome.order.total_discount_amount == 0
+
+
+def test_discount_quantity_never_exceeds_line_quantity_when_stacked() -> None:
+    ten = Discount(type="PERCENT", percent_off=10, effect="APPLY_TO_ITEMS")
+    outcome = evaluate(
+        snapshot(discount_voucher(ten, code="ONE"), discount_voucher(ten, code="TWO"))
+    )
+    assert [line.discount_quantity for line in outcome.order.items] == [2, 1, 1]
+    assert [line.discount_amount for line in outcome.order.items] == [1140, 380, 760]

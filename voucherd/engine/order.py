@@ -172,7 +172,11 @@ class OrderState:
         for index, discount in effect.line_discounts.items():
             self.lines[index].request_discount += discount
         for index, units in effect.line_discount_quantities.items():
-            self.lines[index].request_discount_quantity += units
+            # Several discounts on the same units do not discount more units than the line has.
+            line = self.lines[index]
+            line.request_discount_quantity = min(
+                line.quantity, line.request_discount_quantity + units
+            )
         self.request_order_discount += effect.order_discount
 
     def snapshot(
