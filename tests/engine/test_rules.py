@@ -439,3 +439,14 @@ def test_every_with_product_list_needs_each_product() -> None:
         "logic": "1",
     }
     assert outcome_with(rules).reason.key == "order_rules_violated"
+
+
+def test_total_amount_rule_sees_units_added_by_this_redeemable() -> None:
+    from voucherd.engine.model import CatalogueProduct
+
+    rules = {"1": rule("order.total_amount", {"$is": [12000]}), "logic": "1"}
+    discount = Discount(type="UNIT", unit_off=1, unit_type="prod_new", effect="ADD_NEW_ITEMS")
+    voucher = discount_voucher(discount, rule_sets=(RuleSet(id="val_1", rules=rules),))
+    products = {"prod_new": CatalogueProduct(id="prod_new", price=900)}
+    # amount 12000 + 900 added − 900 free = 12000 after this redeemable.
+    assert evaluate(snapshot(voucher, products=products)).redeemables[0].status == "APPLICABLE"
