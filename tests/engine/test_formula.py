@@ -67,6 +67,10 @@ def test_formula_evaluates_grammar(text: str, value: Fraction) -> None:
         "x" * 2000,
         "ROUND(1; 0.5)",
         "1 > 0",
+        "(" * 400 + "1" + ")" * 400,
+        "-" * 900 + "1",
+        "MIN(" * 100 + "1" + ")" * 100,
+        "",
     ],
 )
 def test_formula_rejects_anything_outside_the_grammar(text: str) -> None:

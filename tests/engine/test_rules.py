@@ -50,7 +50,10 @@ def test_logic_follows_and_over_or_precedence(
     assert evaluate_logic(parse_logic(text), values) is expected
 
 
-@pytest.mark.parametrize("text", ["1 and", "(1 or 2", "1 2", "1 xor 2", "and 1", "1)", "a"])
+@pytest.mark.parametrize(
+    "text",
+    ["1 and", "(1 or 2", "1 2", "1 xor 2", "and 1", "1)", "a", "(" * 500 + "1" + ")" * 500],
+)
 def test_malformed_logic_is_rejected(text: str) -> None:
     with pytest.raises(LogicError):
         parse_logic(text)
@@ -98,6 +101,10 @@ def test_valid_definition_has_no_problems() -> None:
             "rules.1.rules.1: Rule 'order.items.metadata' must have a 'property'",
         ),
         ([], "must be an object"),
+        (
+            {"1": rule("order.amount", {"$is": [1]}), "logic": "(" * 100 + "1" + ")" * 100},
+            "nested too deeply",
+        ),
     ],
 )
 def test_malformed_definitions_say_where(rules: Any, problem: str) -> None:
@@ -450,3 +457,10 @@ def test_total_amount_rule_sees_units_added_by_this_redeemable() -> None:
     products = {"prod_new": CatalogueProduct(id="prod_new", price=900)}
     # amount 12000 + 900 added − 900 free = 12000 after this redeemable.
     assert evaluate(snapshot(voucher, products=products)).redeemables[0].status == "APPLICABLE"
+
+
+def test_deeply_nested_rule_definitions_are_rejected_not_crashing() -> None:
+    rules: dict[str, Any] = {"1": rule("order.amount", {"$is": [1]}), "logic": "1"}
+    for _ in range(20):
+        rules = {"1": {"name": "order.items.any", "conditions": {}, "rules": rules}, "logic": "1"}
+    assert any("nested too deeply" in p for p in validate_rule_definition(rules))

@@ -121,6 +121,9 @@ class MissingCounterError(KeyError):
 
 # --- logic expressions ------------------------------------------------------------------
 
+MAX_LOGIC_DEPTH = 32  # parentheses in `logic`
+MAX_RULE_DEPTH = 8  # nested `rules` objects
+
 _LOGIC_TOKEN = re.compile(r"\s*(\d+|and\b|or\b|\(|\))", re.IGNORECASE)
 
 Logic = tuple[Any, ...]  # ("ref", "1") | ("and", a, b) | ("or", a, b)
@@ -147,6 +150,7 @@ def parse_logic(text: str) -> Logic | None:
     if not tokens:
         return None
     index = 0
+    depth = 0
 
     def peek() -> str | None:
         return tokens[index] if index < len(tokens) else None
@@ -168,16 +172,20 @@ def parse_logic(text: str) -> Logic | None:
         return node
 
     def atom() -> Logic:
-        nonlocal index
+        nonlocal index, depth
         token = peek()
         if token is None:
             raise LogicError("unexpected end of logic")
         index += 1
         if token == "(":  # noqa: S105 - a parenthesis, not a password
+            depth += 1
+            if depth > MAX_LOGIC_DEPTH:
+                raise LogicError("logic nested too deeply")
             node = expression()
             if peek() != ")":
                 raise LogicError("missing closing parenthesis")
             index += 1
+            depth -= 1
             return node
         if token.isdigit():
             return ("ref", token)
@@ -216,7 +224,7 @@ def _numbered(rules: Mapping[str, Any]) -> list[tuple[str, Any]]:
 # --- definition checks --------------------------------------------------------------------
 
 
-def validate_rule_definition(rules: Any, path: str = "rules") -> list[str]:
+def validate_rule_definition(rules: Any, path: str = "rules", depth: int = 0) -> list[str]:
     """Problems in a wire ``rules`` object; empty list when it is well-formed.
 
     Reports, with the place: non-object rules, unknown operators, non-array condition
@@ -226,6 +234,8 @@ def validate_rule_definition(rules: Any, path: str = "rules") -> list[str]:
     """
     if not isinstance(rules, Mapping):
         return [f"{path}: must be an object"]
+    if depth > MAX_RULE_DEPTH:
+        return [f"{path}: rules nested too deeply (max {MAX_RULE_DEPTH})"]
     problems: list[str] = []
     numbers = set()
     for key, rule in rules.items():
@@ -256,7 +266,7 @@ def validate_rule_definition(rules: Any, path: str = "rules") -> list[str]:
                     problems.append(f"{here}.conditions.{operator}: must be an array")
         nested = rule.get("rules")
         if nested:
-            problems.extend(validate_rule_definition(nested, f"{here}.rules"))
+            problems.extend(validate_rule_definition(nested, f"{here}.rules", depth + 1))
     logic_text = rules.get("logic", "")
     if not isinstance(logic_text, str):
         problems.append(f"{path}.logic: must be a string")
