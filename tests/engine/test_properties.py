@@ -163,3 +163,79 @@ def test_proportional_by_quantity_discount_splits_exactly_over_lines(
     outcome = run((voucher,), order)
     amount = sum(line.amount for line in outcome.order.items)  # type: ignore[attr-defined]
     assert outcome.order.items_discount_amount == min(amount_off, amount)  # type: ignore[attr-defined]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=5),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+rule_names = st.sampled_from(
+    [
+        "order.amount",
+        "order.items.any",
+        "order.items.every",
+        "order.items.none",
+        "order.items.cheapest",
+        "product.id",
+        "sku.id",
+        "order.items.price_any",
+        "order.items.metadata_each",
+        "customer.metadata",
+        "customer.segment",
+        "order.metadata",
+        "publication.redeemable_by_linked_customer",
+        "order.items.quantity",
+        "bogus",
+    ]
+)
+operators = st.sampled_from(
+    [
+        "$is",
+        "$in",
+        "$is_not",
+        "$less_than",
+        "$count",
+        "$after",
+        "$dow",
+        "$timeframe_absolute",
+        "$contains",
+        "$x",
+    ]
+)
+fuzzy_rule = st.fixed_dictionaries(
+    {
+        "name": rule_names | json_values,
+        "conditions": st.dictionaries(operators, json_values, max_size=2) | json_values,
+        "rules": st.dictionaries(st.sampled_from(["1", "2", "logic"]), json_values, max_size=2)
+        | json_values,
+        "property": json_values,
+        "error": json_values,
+    }
+)
+fuzzy_rules = st.dictionaries(
+    st.sampled_from(["1", "2", "logic"]),
+    fuzzy_rule | json_values | st.sampled_from(["1 and 2", "1 or (2", ""]),
+    max_size=3,
+)
+
+
+@given(fuzzy_rules)
+def test_malformed_stored_rules_never_crash_the_engine(rules: dict[str, object]) -> None:
+    from voucherd.engine import validate_rule_definition
+    from voucherd.engine.model import Customer, RuleSet, Voucher
+
+    validate_rule_definition(rules)
+    voucher = RedeemableInput(
+        object="voucher",
+        id="R",
+        definition=Voucher(id="v_r", code="R", discount=Discount(type="PERCENT", percent_off=10)),
+        rule_sets=(RuleSet(id="val_f", rules=rules),),
+    )
+    order = Order(items=(OrderItem(product_id="prod_1", price=100, quantity=1, metadata={"a": 1}),))
+    outcome = evaluate(
+        Snapshot(redeemables=(voucher,), order=order, now=NOW, customer=Customer(id="c"))
+    )
+    assert outcome.redeemables[0].status in {"APPLICABLE", "INAPPLICABLE"}

@@ -255,7 +255,7 @@ def validate_rule_definition(rules: Any, path: str = "rules", depth: int = 0) ->
             continue
         if ".metadata" in name and not rule.get("property"):
             problems.append(f"{here}: Rule '{name}' must have a 'property'")
-        conditions = rule.get("conditions", {})
+        conditions = rule.get("conditions") or {}
         if not isinstance(conditions, Mapping):
             problems.append(f"{here}.conditions: must be an object")
         else:
@@ -801,6 +801,18 @@ def evaluate_rule_set(rule_set: RuleSet, context: RuleContext) -> Reason | None:
     ``"3.rules.1"``), ``name``, ``operator``, ``expected`` and ``actual``.
     """
     rules = rule_set.rules
+    # Definitions are checked on write; a stored one that is still malformed fails
+    # closed here instead of crashing the request.
+    problems = validate_rule_definition(rules)
+    if problems:
+        return reason(
+            REDEMPTION_RULES_VIOLATED,
+            rule_set.error_message or GENERIC_MESSAGES[REDEMPTION_RULES_VIOLATED],
+            check="validation_rules",
+            rule_set=rule_set.id,
+            problem="malformed rule definition",
+            problems=problems,
+        )
     results: dict[str, bool] = {}
     failures: dict[str, Failure] = {}
     for number, rule in _numbered(rules):
