@@ -501,3 +501,45 @@ def test_discount_quantity_never_exceeds_line_quantity_when_stacked() -> None:
     )
     assert [line.discount_quantity for line in outcome.order.items] == [2, 1, 1]
     assert [line.discount_amount for line in outcome.order.items] == [1140, 380, 760]
+
+
+def test_target_unit_on_cheapest_discounts_one_unit() -> None:
+    rules = (
+        RuleSet(
+            id="val_1",
+            applicable_to=(
+                Target(object="product", id=PROD_A, effect="APPLY_TO_CHEAPEST", target="UNIT"),
+            ),
+        ),
+    )
+    discount = Discount(type="PERCENT", percent_off=100, effect="APPLY_TO_ITEMS")
+    outcome = evaluate(snapshot(discount_voucher(discount, rule_sets=rules)))
+    assert [line.discount_amount for line in outcome.order.items] == [3000, 0, 0]
+    assert outcome.order.items[0].discount_quantity == 1
+
+
+def test_repeat_picks_every_third_unit_buy_two_get_one() -> None:
+    rules = (
+        RuleSet(
+            id="val_1",
+            applicable_to=(Target(object="product", id=PROD_A, repeat=3),),
+        ),
+    )
+    lines = (item(PROD_A, 1000, 7),)
+    discount = Discount(type="PERCENT", percent_off=100, effect="APPLY_TO_ITEMS")
+    outcome = evaluate(snapshot(discount_voucher(discount, rule_sets=rules), order_=order(lines)))
+    assert outcome.order.items[0].discount_amount == 2000
+    assert outcome.order.items[0].discount_quantity == 2
+
+
+def test_skip_initially_skips_the_first_units_across_lines() -> None:
+    rules = (
+        RuleSet(
+            id="val_1",
+            applicable_to=(Target(object="products_collection", id="pc_ab", skip_initially=2),),
+        ),
+    )
+    collections = {"pc_ab": frozenset({PROD_A, PROD_B})}
+    discount = Discount(type="AMOUNT", amount_off=100, effect="APPLY_TO_ITEMS_BY_QUANTITY")
+    # A's two units are skipped; B's single unit gets 100.
+    assert line_discounts(discount, rules, collections=collections) == [0, 100, 0]

@@ -135,6 +135,9 @@ def target_from_wire(data: Mapping[str, Any]) -> Target:
         aggregated_amount_limit=_number(data.get("aggregated_amount_limit")),
         price=_number(data.get("price")),
         price_formula=data.get("price_formula"),
+        target=str(data.get("target") or "ITEM"),
+        repeat=_int(data.get("repeat")),
+        skip_initially=_int(data.get("skip_initially")),
     )
 
 
