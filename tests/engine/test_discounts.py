@@ -424,3 +424,122 @@ def test_result_renderer_for_skipped_and_applicable() -> None:
             "is_dynamic": False,
         }
     }
+
+
+def test_spread_with_caps_respreads_overflow() -> None:
+    from fractions import Fraction
+
+    from voucherd.engine.discounts import spread_with_caps
+
+    shares = spread_with_caps(
+        Fraction(900), [Fraction(2), Fraction(1)], [Fraction(1000), Fraction(100)]
+    )
+    assert shares == [Fraction(800), Fraction(100)]
+
+
+def test_proportional_by_quantity_respreads_what_a_cheap_line_cannot_take() -> None:
+    lines = (item(PROD_A, 100, 3), item(PROD_B, 5000, 1))
+    discount = Discount(
+        type="AMOUNT", amount_off=1000, effect="APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY"
+    )
+    # By quantity A would get 750 but holds only 300; the other 450 go to B.
+    assert line_discounts(discount, order_=order(lines)) == [300, 700]
+
+
+def test_initial_amount_mode_for_item_percent_uses_the_undiscounted_line() -> None:
+    from voucherd.engine.model import StackingRules
+
+    first = discount_voucher(
+        Discount(type="AMOUNT", amount_off=1000, effect="APPLY_TO_ITEMS"), code="F"
+    )
+    second = discount_voucher(
+        Discount(type="PERCENT", percent_off=10, effect="APPLY_TO_ITEMS"), code="S"
+    )
+    lines = (item(PROD_A, 5000),)
+    discounted = evaluate(snapshot(first, second, order_=order(lines)))
+    assert discounted.order.items_discount_amount == 1400
+    initial = evaluate(
+        snapshot(
+            first,
+            second,
+            order_=order(lines),
+            stacking=StackingRules(discount_calculation_mode="INITIAL_AMOUNT"),
+        )
+    )
+    assert initial.order.items_discount_amount == 1500
+
+
+def test_item_discount_without_items_is_missing_order_items() -> None:
+    discount = Discount(type="AMOUNT", amount_off=100, effect="APPLY_TO_ITEMS")
+    result = evaluate(snapshot(discount_voucher(discount), order_=Order(amount=5000))).redeemables[
+        0
+    ]
+    assert result.reason is not None
+    assert result.reason.key == "missing_order_items"
+
+
+def test_item_discount_on_unpriced_items_is_missing_order_items_amount() -> None:
+    discount = Discount(type="PERCENT", percent_off=10, effect="APPLY_TO_ITEMS")
+    lines = (item(PROD_A, None, 2),)  # type: ignore[arg-type]
+    result = evaluate(snapshot(discount_voucher(discount), order_=order(lines))).redeemables[0]
+    assert result.reason is not None
+    assert result.reason.key == "missing_order_items_amount"
+
+
+def test_item_discount_matching_no_line_has_no_effect() -> None:
+    discount = Discount(type="AMOUNT", amount_off=100, effect="APPLY_TO_ITEMS")
+    rules = (RuleSet(id="val_1", applicable_to=(Target(object="product", id="prod_other"),)),)
+    outcome = evaluate(snapshot(discount_voucher(discount, rule_sets=rules)))
+    assert outcome.redeemables[0].status == "APPLICABLE"
+    assert outcome.order.total_discount_amount == 0
+
+
+def test_discount_quantity_never_exceeds_line_quantity_when_stacked() -> None:
+    ten = Discount(type="PERCENT", percent_off=10, effect="APPLY_TO_ITEMS")
+    outcome = evaluate(
+        snapshot(discount_voucher(ten, code="ONE"), discount_voucher(ten, code="TWO"))
+    )
+    assert [line.discount_quantity for line in outcome.order.items] == [2, 1, 1]
+    assert [line.discount_amount for line in outcome.order.items] == [1140, 380, 760]
+
+
+def test_target_unit_on_cheapest_discounts_one_unit() -> None:
+    rules = (
+        RuleSet(
+            id="val_1",
+            applicable_to=(
+                Target(object="product", id=PROD_A, effect="APPLY_TO_CHEAPEST", target="UNIT"),
+            ),
+        ),
+    )
+    discount = Discount(type="PERCENT", percent_off=100, effect="APPLY_TO_ITEMS")
+    outcome = evaluate(snapshot(discount_voucher(discount, rule_sets=rules)))
+    assert [line.discount_amount for line in outcome.order.items] == [3000, 0, 0]
+    assert outcome.order.items[0].discount_quantity == 1
+
+
+def test_repeat_picks_every_third_unit_buy_two_get_one() -> None:
+    rules = (
+        RuleSet(
+            id="val_1",
+            applicable_to=(Target(object="product", id=PROD_A, repeat=3),),
+        ),
+    )
+    lines = (item(PROD_A, 1000, 7),)
+    discount = Discount(type="PERCENT", percent_off=100, effect="APPLY_TO_ITEMS")
+    outcome = evaluate(snapshot(discount_voucher(discount, rule_sets=rules), order_=order(lines)))
+    assert outcome.order.items[0].discount_amount == 2000
+    assert outcome.order.items[0].discount_quantity == 2
+
+
+def test_skip_initially_skips_the_first_units_across_lines() -> None:
+    rules = (
+        RuleSet(
+            id="val_1",
+            applicable_to=(Target(object="products_collection", id="pc_ab", skip_initially=2),),
+        ),
+    )
+    collections = {"pc_ab": frozenset({PROD_A, PROD_B})}
+    discount = Discount(type="AMOUNT", amount_off=100, effect="APPLY_TO_ITEMS_BY_QUANTITY")
+    # A's two units are skipped; B's single unit gets 100.
+    assert line_discounts(discount, rules, collections=collections) == [0, 100, 0]

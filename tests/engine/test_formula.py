@@ -5,12 +5,15 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from voucherd.engine import evaluate
 from voucherd.engine.formula import FormulaContext, FormulaError, parse
 from voucherd.engine.formula import evaluate as evaluate_formula
 from voucherd.engine.model import Customer, Discount
 
+from . import strategies as _profile  # noqa: F401  (loads the deadline-free profile)
 from .builders import a_and_b_rules, discount_voucher, item, order, snapshot
 
 
@@ -67,6 +70,10 @@ def test_formula_evaluates_grammar(text: str, value: Fraction) -> None:
         "x" * 2000,
         "ROUND(1; 0.5)",
         "1 > 0",
+        "(" * 400 + "1" + ")" * 400,
+        "-" * 900 + "1",
+        "MIN(" * 100 + "1" + ")" * 100,
+        "",
     ],
 )
 def test_formula_rejects_anything_outside_the_grammar(text: str) -> None:
@@ -126,3 +133,20 @@ def test_amount_formula_per_item_uses_item_operands() -> None:
     outcome = evaluate(snapshot(discount_voucher(discount, rule_sets=a_and_b_rules())))
     # A: 2 units → 2.00 off; B: 1 unit → 1.00 off.
     assert [line.discount_amount for line in outcome.order.items] == [200, 100, 0]
+
+
+formula_text = st.lists(
+    st.sampled_from(
+        [*"0123456789.+-*/()<>=!;, \"'_", "IF", "MIN", "ORDER_AMOUNT", "ROUND", "x", "<>", ">="]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@given(formula_text)
+def test_any_text_either_evaluates_to_a_number_or_raises_formula_error(text: str) -> None:
+    try:
+        value = evaluate_formula(text, context(ORDER_AMOUNT=400))
+    except FormulaError:
+        return
+    assert isinstance(value, Fraction)

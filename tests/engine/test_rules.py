@@ -50,7 +50,10 @@ def test_logic_follows_and_over_or_precedence(
     assert evaluate_logic(parse_logic(text), values) is expected
 
 
-@pytest.mark.parametrize("text", ["1 and", "(1 or 2", "1 2", "1 xor 2", "and 1", "1)", "a"])
+@pytest.mark.parametrize(
+    "text",
+    ["1 and", "(1 or 2", "1 2", "1 xor 2", "and 1", "1)", "a", "(" * 500 + "1" + ")" * 500],
+)
 def test_malformed_logic_is_rejected(text: str) -> None:
     with pytest.raises(LogicError):
         parse_logic(text)
@@ -98,6 +101,10 @@ def test_valid_definition_has_no_problems() -> None:
             "rules.1.rules.1: Rule 'order.items.metadata' must have a 'property'",
         ),
         ([], "must be an object"),
+        (
+            {"1": rule("order.amount", {"$is": [1]}), "logic": "(" * 100 + "1" + ")" * 100},
+            "nested too deeply",
+        ),
     ],
 )
 def test_malformed_definitions_say_where(rules: Any, problem: str) -> None:
@@ -398,3 +405,62 @@ def test_rules_see_the_order_after_previous_discounts() -> None:
     outcome = evaluate(snapshot(first, second, order_=Order(amount=12000)))
     assert outcome.redeemables[1].reason.key == "order_rules_violated"
     assert outcome.redeemables[1].reason.details["actual"] == 7000
+
+
+def test_every_without_product_list_needs_every_line_to_pass() -> None:
+    rules = {
+        "1": {
+            "name": "order.items.every",
+            "conditions": {},
+            "rules": {
+                "1": rule("order.items.price", {"$more_than_or_equal": [2000]}),
+                "logic": "1",
+            },
+        },
+        "logic": "1",
+    }
+    assert outcome_with(rules).status == "APPLICABLE"
+    strict = {
+        "1": {
+            "name": "order.items.every",
+            "conditions": {},
+            "rules": {
+                "1": rule("order.items.price", {"$more_than_or_equal": [3000]}),
+                "logic": "1",
+            },
+        },
+        "logic": "1",
+    }
+    assert outcome_with(strict).reason.key == "order_rules_violated"
+
+
+def test_every_with_product_list_needs_each_product() -> None:
+    rules = {
+        "1": {
+            "name": "order.items.every",
+            "conditions": {
+                "$is": [{"id": PROD_A, "object": "product"}, {"id": "prod_x", "object": "product"}]
+            },
+            "rules": {},
+        },
+        "logic": "1",
+    }
+    assert outcome_with(rules).reason.key == "order_rules_violated"
+
+
+def test_total_amount_rule_sees_units_added_by_this_redeemable() -> None:
+    from voucherd.engine.model import CatalogueProduct
+
+    rules = {"1": rule("order.total_amount", {"$is": [12000]}), "logic": "1"}
+    discount = Discount(type="UNIT", unit_off=1, unit_type="prod_new", effect="ADD_NEW_ITEMS")
+    voucher = discount_voucher(discount, rule_sets=(RuleSet(id="val_1", rules=rules),))
+    products = {"prod_new": CatalogueProduct(id="prod_new", price=900)}
+    # amount 12000 + 900 added − 900 free = 12000 after this redeemable.
+    assert evaluate(snapshot(voucher, products=products)).redeemables[0].status == "APPLICABLE"
+
+
+def test_deeply_nested_rule_definitions_are_rejected_not_crashing() -> None:
+    rules: dict[str, Any] = {"1": rule("order.amount", {"$is": [1]}), "logic": "1"}
+    for _ in range(20):
+        rules = {"1": {"name": "order.items.any", "conditions": {}, "rules": rules}, "logic": "1"}
+    assert any("nested too deeply" in p for p in validate_rule_definition(rules))

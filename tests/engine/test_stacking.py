@@ -239,3 +239,19 @@ def test_stacking_rules_render_every_field_with_defaults() -> None:
     assert rendered["applicable_redeemables_limit"] == 5
     assert rendered["redeemables_rollback_order_mode"] == "WITH_ORDER"
     assert len(rendered) == 19
+
+
+def test_category_renderer_names_the_stacking_type() -> None:
+    from voucherd.engine.model import Category
+    from voucherd.engine.render import category_to_dict
+
+    rules = StackingRules(exclusive_categories=("cat_x",), joint_categories=("cat_j",))
+    assert category_to_dict(Category(id="cat_x", hierarchy=1, name="X"), rules) == {
+        "id": "cat_x",
+        "name": "X",
+        "hierarchy": 1,
+        "object": "category",
+        "stacking_rules_type": "EXCLUSIVE",
+    }
+    assert category_to_dict(Category(id="cat_j"), rules)["stacking_rules_type"] == "JOINT"
+    assert "stacking_rules_type" not in category_to_dict(Category(id="cat_c"), rules)

@@ -42,6 +42,7 @@ from voucherd.engine.reasons import (
     GIFT_AMOUNT_EXCEEDED,
     LOYALTY_CARD_POINTS_EXCEEDED,
     MISSING_AMOUNT,
+    MISSING_ORDER_ITEMS,
     MISSING_ORDER_ITEMS_AMOUNT,
     MISSING_REWARD,
     NOT_FOUND,
@@ -184,10 +185,36 @@ def compute_discount(
     if effect_name in ORDER_EFFECTS:
         effect = Effect(order_discount=_order_discount(discount, state, values, inputs))
     elif effect_name in ITEM_EFFECTS:
+        problem = _items_problem(state, selection)
+        if problem is not None:
+            return Computed(Effect(), _result(discount, effect_name, values.is_dynamic), problem)
         effect = _items_effect(discount, effect_name, state, selection, values, inputs)
     else:
         effect = Effect()
     return Computed(effect, _result(discount, effect_name, values.is_dynamic))
+
+
+def _items_problem(state: OrderState, selection: Selection) -> Reason | None:
+    """Item effects need items: none at all → ``missing_order_items``; applicable lines
+    that all lack a price/amount → ``missing_order_items_amount`` (§3.3). Items that
+    simply do not match give a zero effect instead."""
+    if not state.lines:
+        return reason(
+            MISSING_ORDER_ITEMS,
+            "order items are missing",
+            check="order.items",
+            expected="at least one item",
+            actual=0,
+        )
+    if selection.lines and all(state.lines[t.index].amount == 0 for t in selection.lines):
+        return reason(
+            MISSING_ORDER_ITEMS_AMOUNT,
+            "order items amount is missing",
+            check="order.items.amount",
+            expected="priced applicable items",
+            actual=0,
+        )
+    return None
 
 
 def _order_discount(discount: Discount, state: OrderState, values: _Values, inputs: Inputs) -> int:
@@ -197,7 +224,7 @@ def _order_discount(discount: Discount, state: OrderState, values: _Values, inpu
         return clamp(round_half_up(amount or Fraction(0)), 0, total)
     if discount.type == "PERCENT":
         percent = values.get(discount.percent_off, discount.percent_off_formula)
-        base = state.start_total if inputs.calculation_mode == "INITIAL_AMOUNT" else total
+        base = state.initial_base if inputs.calculation_mode == "INITIAL_AMOUNT" else total
         value = percent_of(base, percent or Fraction(0))
         if discount.amount_limit is not None:
             value = min(value, exact(discount.amount_limit))
@@ -210,16 +237,41 @@ def _order_discount(discount: Discount, state: OrderState, values: _Values, inpu
     return 0
 
 
-def _line_base(
-    line: LineState, target: LineTarget, index: int, state: OrderState, inputs: Inputs
-) -> Fraction:
-    """The discountable value of a line: its remaining value, limited to the target's units."""
-    remaining = line.remaining
-    if inputs.calculation_mode == "INITIAL_AMOUNT" and index < len(state.start_line_remaining):
-        remaining = max(remaining, state.start_line_remaining[index])
+def _line_base(line: LineState, target: LineTarget, inputs: Inputs) -> Fraction:
+    """The percent base of a line: what is left of it (DISCOUNTED_AMOUNT) or its value
+    before this request's discounts (INITIAL_AMOUNT), limited to the target's units.
+    The share is still capped by what is left of the line afterwards."""
+    base = line.initial_base if inputs.calculation_mode == "INITIAL_AMOUNT" else line.remaining
     if target.units < line.quantity:
-        return Fraction(min(remaining, target.units * line.unit_price))
-    return Fraction(remaining)
+        return Fraction(min(base, target.units * line.unit_price))
+    return Fraction(base)
+
+
+def spread_with_caps(
+    total: Fraction, weights: list[Fraction], caps: list[Fraction]
+) -> list[Fraction]:
+    """Split ``total`` in proportion to ``weights`` without any share exceeding its cap.
+
+    Water-filling: a share that would exceed its cap is fixed at the cap and the rest
+    is re-spread over the other lines by weight, until nothing overflows. Exact; with
+    ``total <= sum(caps)`` the shares sum to ``total``. Example: 900 over weights
+    ``[2, 1]`` with caps ``[1000, 100]`` → ``[800, 100]`` (not ``[600, 100]``).
+    """
+    shares = [Fraction(0)] * len(weights)
+    open_lines = [i for i, w in enumerate(weights) if w > 0 and caps[i] > 0]
+    left = total
+    while open_lines and left > 0:
+        weight_sum = sum((weights[i] for i in open_lines), Fraction(0))
+        overflow = [i for i in open_lines if left * weights[i] / weight_sum > caps[i]]
+        if not overflow:
+            for i in open_lines:
+                shares[i] = left * weights[i] / weight_sum
+            break
+        for i in overflow:
+            shares[i] = caps[i]
+            left -= caps[i]
+        open_lines = [i for i in open_lines if i not in overflow]
+    return shares
 
 
 def _items_effect(
@@ -253,19 +305,11 @@ def _items_effect(
             if effect_name == "APPLY_TO_ITEMS_PROPORTIONALLY"
             else [Fraction(t.units) for t in targets]
         )
-        weight_sum = sum(weights, Fraction(0))
-        shares = [
-            min(cap, total * weight / weight_sum) if weight_sum else Fraction(0)
-            for cap, weight in zip(caps, weights, strict=True)
-        ]
-        # A quantity-weighted share may exceed a cheap line; the rest is not re-spread
-        # (documented in docs/engine.md).
+        shares = spread_with_caps(total, list(weights), caps)
     else:
         shares = []
-        for line, target, cap, index in zip(
-            lines, targets, caps, (t.index for t in targets), strict=True
-        ):
-            share = _line_share(discount, effect_name, line, target, index, state, values, inputs)
+        for line, target, cap in zip(lines, targets, caps, strict=True):
+            share = _line_share(discount, effect_name, line, target, values, inputs)
             entry = target.target
             if entry is not None and entry.amount_limit is not None:
                 share = min(share, exact(entry.amount_limit))
@@ -286,8 +330,6 @@ def _line_share(
     effect_name: str,
     line: LineState,
     target: LineTarget,
-    index: int,
-    state: OrderState,
     values: _Values,
     inputs: Inputs,
 ) -> Fraction:
@@ -299,7 +341,7 @@ def _line_share(
         return amount
     if discount.type == "PERCENT":
         percent = values.get(discount.percent_off, discount.percent_off_formula, line)
-        share = percent_of(_line_base(line, target, index, state, inputs), percent or Fraction(0))
+        share = percent_of(_line_base(line, target, inputs), percent or Fraction(0))
         if discount.amount_limit is not None:
             share = min(share, exact(discount.amount_limit))
         return share

@@ -136,9 +136,8 @@ def _compute(
         card = definition.loyalty_card
         reward = definition.reward
         if card is None or reward is None or redeemable.reward_points is None:
-            raise ValueError(
-                "a loyalty card needs loyalty_card state and a reward"
-            )  # checked above
+            # reward and points were checked above; missing card state is a store bug.
+            raise ValueError("a LOYALTY_CARD voucher needs its loyalty_card state")
         return points_effect(card, reward, redeemable.reward_points, state), targets
     if definition.discount is None:
         return Computed(Effect(), {}), targets
@@ -150,10 +149,14 @@ def _compute(
 def _rules_reason(
     redeemable: RedeemableInput, state: OrderState, effect: Effect, snapshot: Snapshot
 ) -> Reason | None:
-    added_value = sum(
-        units * (state.lines[i].unit_price if i < len(state.lines) else 0)
-        for i, units in effect.added_units.items()
-    )
+    existing = len(state.lines)
+
+    def unit_price(index: int) -> int:
+        if index < existing:
+            return state.lines[index].unit_price
+        return effect.new_lines[index - existing].price or 0
+
+    added_value = sum(units * unit_price(i) for i, units in effect.added_units.items())
     context = RuleContext(
         lines=tuple(state.lines),
         amount=state.amount,

@@ -43,6 +43,7 @@ FUNCTIONS = frozenset(
     {"IF", "MIN", "MAX", "ROUND", "CUSTOMER_METADATA", "ORDER_METADATA", "REDEMPTION_METADATA"}
 )
 MAX_LENGTH = 1000
+MAX_DEPTH = 32  # nesting of parentheses, calls and unary minus; keeps recursion shallow
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -99,6 +100,12 @@ class _Parser:
     def __init__(self, tokens: list[tuple[str, str]]) -> None:
         self.tokens = tokens
         self.position = 0
+        self.depth = 0
+
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise FormulaError("formula nested too deeply")
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.position] if self.position < len(self.tokens) else None
@@ -142,7 +149,10 @@ class _Parser:
         token = self.peek()
         if token is not None and token[1] == "-":
             self.take()
-            return ("neg", self.unary())
+            self.nest()
+            node = ("neg", self.unary())
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self) -> Node:
@@ -152,8 +162,10 @@ class _Parser:
         if kind == "string":
             return ("str", text[1:-1])
         if text == "(":
+            self.nest()
             node = self.comparison()
             self.take(")")
+            self.depth -= 1
             return node
         if kind == "name":
             name = text.upper()
@@ -162,11 +174,13 @@ class _Parser:
                 if name not in FUNCTIONS:
                     raise FormulaError(f"unknown function {text}")
                 self.take("(")
+                self.nest()
                 args = [self.comparison()]
                 while (token := self.peek()) is not None and token[1] in {";", ","}:
                     self.take()
                     args.append(self.comparison())
                 self.take(")")
+                self.depth -= 1
                 return ("call", name, tuple(args))
             if name not in OPERANDS:
                 raise FormulaError(f"unknown operand {text}")

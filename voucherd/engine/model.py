@@ -127,7 +127,9 @@ class Target:
 
     ``object`` is ``product``, ``sku`` or ``products_collection``; the limits are
     optional; ``price`` (minor units) / ``price_formula`` are the new unit price for
-    FIXED item discounts.
+    FIXED item discounts. ``target`` ``UNIT`` makes cheapest/most-expensive pick one
+    unit instead of a whole line; ``skip_initially``/``repeat`` pick units in
+    application order ("every 3rd unit after the first 2").
     """
 
     object: str
@@ -140,6 +142,9 @@ class Target:
     aggregated_amount_limit: int | float | None = None
     price: int | float | None = None
     price_formula: str | None = None
+    target: str = "ITEM"
+    repeat: int | None = None
+    skip_initially: int | None = None
 
 
 @dataclass(frozen=True)

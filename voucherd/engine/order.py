@@ -41,6 +41,11 @@ class LineState:
         return max(0, self.amount - self.discount_amount)
 
     @property
+    def initial_base(self) -> int:
+        """INITIAL_AMOUNT base of the line: its amount minus earlier requests' discounts."""
+        return max(0, self.amount - self.prior_discount)
+
+    @property
     def unit_price(self) -> int:
         """Unit price for per-unit effects: ``price``, else ``amount ÷ quantity`` floored."""
         if self.price is not None:
@@ -112,9 +117,6 @@ class OrderState:
         self.added_amount = 0
         self.prior_order_discount = order.discount_amount
         self.request_order_discount = 0
-        # Totals at the start of the request: the INITIAL_AMOUNT base (§10.2).
-        self.start_total = self.total_amount
-        self.start_line_remaining = [line.remaining for line in self.lines]
 
     @property
     def amount(self) -> int:
@@ -136,6 +138,16 @@ class OrderState:
         """``amount − total_discount_amount``, never below zero."""
         return max(0, self.amount - self.order_discount - self.items_discount)
 
+    @property
+    def initial_base(self) -> int:
+        """INITIAL_AMOUNT base (§10.2): the order before this request's discounts.
+
+        ``amount`` (incl. units added so far) minus discounts from earlier requests
+        only, never below zero.
+        """
+        prior_items = sum(line.prior_discount for line in self.lines)
+        return max(0, self.amount - self.prior_order_discount - prior_items)
+
     def apply(self, effect: Effect) -> None:
         """Fold an effect into the state (units first, then discounts)."""
         for item in effect.new_lines:
@@ -149,7 +161,6 @@ class OrderState:
                     initial_amount=0,
                 )
             )
-            self.start_line_remaining.append(0)
         for index, units in effect.added_units.items():
             line = self.lines[index]
             added_amount = units * line.unit_price
@@ -161,7 +172,11 @@ class OrderState:
         for index, discount in effect.line_discounts.items():
             self.lines[index].request_discount += discount
         for index, units in effect.line_discount_quantities.items():
-            self.lines[index].request_discount_quantity += units
+            # Several discounts on the same units do not discount more units than the line has.
+            line = self.lines[index]
+            line.request_discount_quantity = min(
+                line.quantity, line.request_discount_quantity + units
+            )
         self.request_order_discount += effect.order_discount
 
     def snapshot(

@@ -12,6 +12,7 @@ from typing import Any
 
 from voucherd.engine.model import (
     AppliedTarget,
+    Category,
     ItemSnapshot,
     OrderSnapshot,
     RedeemableOutcome,
@@ -136,3 +137,18 @@ def stacking_to_dict(rules: StackingRules) -> dict[str, Any]:
         "no_effect_redeem_anyway_categories": list(rules.no_effect_redeem_anyway_categories),
         "redeemables_rollback_order_mode": rules.redeemables_rollback_order_mode,
     }
+
+
+def category_to_dict(category: Category, rules: StackingRules) -> dict[str, Any]:
+    """A result ``categories[]`` item; ``stacking_rules_type`` when the rules list it (§10.3)."""
+    data: dict[str, Any] = {
+        "id": category.id,
+        "name": category.name,
+        "hierarchy": category.hierarchy,
+        "object": "category",
+    }
+    if category.id in rules.exclusive_categories:
+        data["stacking_rules_type"] = "EXCLUSIVE"
+    elif category.id in rules.joint_categories:
+        data["stacking_rules_type"] = "JOINT"
+    return data

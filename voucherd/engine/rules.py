@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -121,6 +121,9 @@ class MissingCounterError(KeyError):
 
 # --- logic expressions ------------------------------------------------------------------
 
+MAX_LOGIC_DEPTH = 32  # parentheses in `logic`
+MAX_RULE_DEPTH = 8  # nested `rules` objects
+
 _LOGIC_TOKEN = re.compile(r"\s*(\d+|and\b|or\b|\(|\))", re.IGNORECASE)
 
 Logic = tuple[Any, ...]  # ("ref", "1") | ("and", a, b) | ("or", a, b)
@@ -147,6 +150,7 @@ def parse_logic(text: str) -> Logic | None:
     if not tokens:
         return None
     index = 0
+    depth = 0
 
     def peek() -> str | None:
         return tokens[index] if index < len(tokens) else None
@@ -168,16 +172,20 @@ def parse_logic(text: str) -> Logic | None:
         return node
 
     def atom() -> Logic:
-        nonlocal index
+        nonlocal index, depth
         token = peek()
         if token is None:
             raise LogicError("unexpected end of logic")
         index += 1
         if token == "(":  # noqa: S105 - a parenthesis, not a password
+            depth += 1
+            if depth > MAX_LOGIC_DEPTH:
+                raise LogicError("logic nested too deeply")
             node = expression()
             if peek() != ")":
                 raise LogicError("missing closing parenthesis")
             index += 1
+            depth -= 1
             return node
         if token.isdigit():
             return ("ref", token)
@@ -216,7 +224,7 @@ def _numbered(rules: Mapping[str, Any]) -> list[tuple[str, Any]]:
 # --- definition checks --------------------------------------------------------------------
 
 
-def validate_rule_definition(rules: Any, path: str = "rules") -> list[str]:
+def validate_rule_definition(rules: Any, path: str = "rules", depth: int = 0) -> list[str]:
     """Problems in a wire ``rules`` object; empty list when it is well-formed.
 
     Reports, with the place: non-object rules, unknown operators, non-array condition
@@ -226,6 +234,8 @@ def validate_rule_definition(rules: Any, path: str = "rules") -> list[str]:
     """
     if not isinstance(rules, Mapping):
         return [f"{path}: must be an object"]
+    if depth > MAX_RULE_DEPTH:
+        return [f"{path}: rules nested too deeply (max {MAX_RULE_DEPTH})"]
     problems: list[str] = []
     numbers = set()
     for key, rule in rules.items():
@@ -245,7 +255,7 @@ def validate_rule_definition(rules: Any, path: str = "rules") -> list[str]:
             continue
         if ".metadata" in name and not rule.get("property"):
             problems.append(f"{here}: Rule '{name}' must have a 'property'")
-        conditions = rule.get("conditions", {})
+        conditions = rule.get("conditions") or {}
         if not isinstance(conditions, Mapping):
             problems.append(f"{here}.conditions: must be an object")
         else:
@@ -256,7 +266,7 @@ def validate_rule_definition(rules: Any, path: str = "rules") -> list[str]:
                     problems.append(f"{here}.conditions.{operator}: must be an array")
         nested = rule.get("rules")
         if nested:
-            problems.extend(validate_rule_definition(nested, f"{here}.rules"))
+            problems.extend(validate_rule_definition(nested, f"{here}.rules", depth + 1))
     logic_text = rules.get("logic", "")
     if not isinstance(logic_text, str):
         problems.append(f"{path}.logic: must be a string")
@@ -384,8 +394,6 @@ def _to_datetime(value: Any) -> datetime | None:
     else:
         return None
     if moment.tzinfo is None:
-        from datetime import UTC
-
         moment = moment.replace(tzinfo=UTC)
     return moment
 
@@ -632,8 +640,16 @@ def _evaluate_scope(rule: Mapping[str, Any], path: str, context: RuleContext) ->
             )
         return None
     if name == "order.items.every":
-        for entry in selectors or [None]:
-            group = matching([entry]) if entry is not None else matched
+        if not selectors:
+            # No product list: every line must satisfy the nested rules.
+            for line in matched:
+                failure = passes(line, matched)
+                if failure is not None:
+                    return _with_message(failure, message)
+            return None
+        # Every listed product must be in the cart with a line satisfying the nested rules.
+        for entry in selectors:
+            group = matching([entry])
             last: Failure | None = Failure(path, name, "every", entry, None, message)
             for line in group:
                 last = passes(line, group)
@@ -783,6 +799,18 @@ def evaluate_rule_set(rule_set: RuleSet, context: RuleContext) -> Reason | None:
     ``"3.rules.1"``), ``name``, ``operator``, ``expected`` and ``actual``.
     """
     rules = rule_set.rules
+    # Definitions are checked on write; a stored one that is still malformed fails
+    # closed here instead of crashing the request.
+    problems = validate_rule_definition(rules)
+    if problems:
+        return reason(
+            REDEMPTION_RULES_VIOLATED,
+            rule_set.error_message or GENERIC_MESSAGES[REDEMPTION_RULES_VIOLATED],
+            check="validation_rules",
+            rule_set=rule_set.id,
+            problem="malformed rule definition",
+            problems=problems,
+        )
     results: dict[str, bool] = {}
     failures: dict[str, Failure] = {}
     for number, rule in _numbered(rules):

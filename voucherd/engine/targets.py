@@ -128,8 +128,10 @@ def select_lines(
             and not is_excluded(line)
         ]
         budget = target.aggregated_quantity_limit
+        seen_units = 0  # units of this entry already passed, for skip_initially/repeat
         for index, line in _order_for_effect(target.effect, matched):
-            units = line.quantity
+            units = _picked_units(target, line.quantity, seen_units)
+            seen_units += line.quantity
             if target.quantity_limit is not None:
                 units = min(units, target.quantity_limit)
             if budget is not None:
@@ -140,6 +142,30 @@ def select_lines(
             taken.add(index)
             chosen.append(LineTarget(index=index, units=units, target=target))
     return Selection(tuple(chosen), included, excluded)
+
+
+def _picked_units(target: Target, quantity: int, seen_units: int) -> int:
+    """Units of a line the entry picks, given how many units earlier lines had.
+
+    ``target: UNIT`` with APPLY_TO_CHEAPEST/MOST_EXPENSIVE picks one unit. Units are
+    numbered across the entry's lines in application order; the first
+    ``skip_initially`` are skipped, then every ``repeat``-th is picked
+    (``skip_initially`` 0, ``repeat`` 3 over 7 units → units 3 and 6).
+    """
+    if target.target == "UNIT" and target.effect in {
+        "APPLY_TO_CHEAPEST",
+        "APPLY_TO_MOST_EXPENSIVE",
+    }:
+        quantity = min(quantity, 1)
+    skip = max(0, target.skip_initially or 0)
+    repeat = max(1, target.repeat or 1)
+    if skip == 0 and repeat == 1:
+        return quantity
+    picked = 0
+    for number in range(seen_units + 1, seen_units + quantity + 1):
+        if number > skip and (number - skip) % repeat == 0:
+            picked += 1
+    return picked
 
 
 def _money(value: int | float | None) -> int | None:
