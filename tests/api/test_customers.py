@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
 import httpx
@@ -13,6 +14,8 @@ from voucherify.exceptions import ApiException, NotFoundException
 
 from tests.conftest import sdk_configuration
 from tests.support.servers import ThreadServer
+from voucherd.store import projects
+from voucherd.store.db import Database
 from voucherd.store.projects import ProjectKeys
 
 ZERO_SUMMARY = {
@@ -253,13 +256,11 @@ def test_delete_removes_the_customer_for_good(
 
 
 def test_another_projects_keys_cannot_see_the_customer(
-    sdk: voucherify.ApiClient, server: ThreadServer, db: Any
+    sdk: voucherify.ApiClient, server: ThreadServer, db: Database
 ) -> None:
-    from voucherd.store import projects
-
     create(sdk, source_id="secret")
     with db.write() as conn:
-        other: ProjectKeys = projects.create_project(conn, f"other-{id(conn)}")
+        other: ProjectKeys = projects.create_project(conn, f"other-{uuid.uuid4().hex[:8]}")
     with voucherify.ApiClient(sdk_configuration(server.url, other)) as client:
         with pytest.raises(NotFoundException) as caught:
             voucherify.CustomersApi(client).get_customer("secret")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from voucherd.api.routes import customers, health, redemptions
+from voucherd.api.routes import customers, health, products, redemptions
 
 PUBLIC_ROUTERS: list[APIRouter] = [health.router]
-SERVER_ROUTERS: list[APIRouter] = [redemptions.router, customers.router]
+SERVER_ROUTERS: list[APIRouter] = [redemptions.router, customers.router, products.router]
 CLIENT_ROUTERS: list[APIRouter] = []
 MANAGEMENT_ROUTERS: list[APIRouter] = []
