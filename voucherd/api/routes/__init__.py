@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from voucherd.api.routes import health, redemptions
+from voucherd.api.routes import customers, health, orders, products, redemptions
 
 PUBLIC_ROUTERS: list[APIRouter] = [health.router]
-SERVER_ROUTERS: list[APIRouter] = [redemptions.router]
+SERVER_ROUTERS: list[APIRouter] = [
+    redemptions.router,
+    customers.router,
+    products.router,
+    orders.router,
+]
 CLIENT_ROUTERS: list[APIRouter] = []
 MANAGEMENT_ROUTERS: list[APIRouter] = []
