@@ -8,9 +8,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from voucherd.api.routes import categories, health, redemptions, stacking_rules
+from voucherd.api.routes import (
+    categories,
+    health,
+    redemptions,
+    stacking_rules,
+    validation_rules,
+)
 
 PUBLIC_ROUTERS: list[APIRouter] = [health.router]
-SERVER_ROUTERS: list[APIRouter] = [redemptions.router, categories.router]
+SERVER_ROUTERS: list[APIRouter] = [
+    redemptions.router,
+    categories.router,
+    validation_rules.router,
+]
 CLIENT_ROUTERS: list[APIRouter] = []
 MANAGEMENT_ROUTERS: list[APIRouter] = [stacking_rules.router]

@@ -37,7 +37,9 @@ class ManagementProjectsStackingRulesCreateRequestBody(BaseModel):
 
     def given(self) -> dict[str, Any]:
         """Only the fields the client sent (nulls were dropped on parsing)."""
-        return self.model_dump(exclude_unset=True, exclude_none=True)
+        # Top-level: only what was sent; nested models keep their defaults (e.g. effect).
+        dumped = self.model_dump(exclude_none=True)
+        return {key: value for key, value in dumped.items() if key in self.model_fields_set}
 
 
 class ManagementProjectsStackingRulesUpdateRequestBody(
