@@ -155,8 +155,18 @@ def describe_problem(err: Any) -> str:
     """
     loc = [part for part in err.get("loc", ()) if part not in ("body", "query", "path", "header")]
     err_type = err.get("type", "")
+    ctx = err.get("ctx") or {}
     if err_type == "missing" and loc:
+        if len(loc) == 1:
+            # Voucherify's wording for a missing top-level property (§10.3 examples).
+            return f"Payload should have required property '{loc[0]}'"
         return f"Property {json_path(loc[:-1])} should have required property '{loc[-1]}'"
+    if err_type == "less_than_equal" and "le" in ctx:
+        return f"Property {json_path(loc)} must be <= {ctx['le']}"
+    if err_type == "greater_than_equal" and "ge" in ctx:
+        return f"Property {json_path(loc)} must be >= {ctx['ge']}"
+    if err_type == "literal_error" and "expected" in ctx:
+        return f"Property {json_path(loc)} must be one of {ctx['expected']}"
     return f"Property {json_path(loc)} {err.get('msg', 'is invalid').lower()}"
 
 

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from voucherd.api.routes import customers, health, orders, products, redemptions
+from voucherd.api.routes import (
+    categories,
+    customers,
+    health,
+    orders,
+    products,
+    redemptions,
+    stacking_rules,
+    validation_rules,
+)
 
 PUBLIC_ROUTERS: list[APIRouter] = [health.router]
 SERVER_ROUTERS: list[APIRouter] = [
@@ -16,6 +25,8 @@ SERVER_ROUTERS: list[APIRouter] = [
     customers.router,
     products.router,
     orders.router,
+    categories.router,
+    validation_rules.router,
 ]
 CLIENT_ROUTERS: list[APIRouter] = []
-MANAGEMENT_ROUTERS: list[APIRouter] = []
+MANAGEMENT_ROUTERS: list[APIRouter] = [stacking_rules.router]

@@ -1,0 +1,540 @@
+"""Validation rules and their assignments (BEHAVIOR.md §11).
+
+A rule set (``val_``) holds a ``rules`` tree: numbered keys ``"1"``, ``"2"`` … each
+holding one rule ``{name, property?, conditions: {op: [values]}, rules: {…},
+error?}``, plus ``logic``, a boolean expression over the numbers. Nested ``rules``
+have the same shape. :func:`validate_rule_definition` checks a tree before it is
+stored; the engine evaluates the same trees later.
+
+An assignment (``asgm_``) attaches a rule set to a voucher, campaign, promotion
+tier, earning rule, reward assignment or distribution; :func:`rules_for_objects`
+gives the pipeline every rule set attached to a list of objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from voucherd.store import ids
+from voucherd.store.errors import BusinessRuleViolation, Duplicate, NotFound
+from voucherd.store.listing import ListQuery, ordering, page
+from voucherd.store.schema import validation_rule_assignments as assignments
+from voucherd.store.schema import validation_rules
+from voucherd.store.wire import iso
+
+RESOURCE = "validation_rules"
+ASSIGNMENT = "validation_rules_assignment"
+
+# §11.1 operators; ``$greater_than_or_equal`` appears in examples as an alias.
+OPERATORS = frozenset(
+    {
+        "$is",
+        "$is_not",
+        "$in",
+        "$not_in",
+        "$less_than",
+        "$less_than_or_equal",
+        "$more_than",
+        "$more_than_or_equal",
+        "$greater_than_or_equal",
+        "$starts_with",
+        "$ends_with",
+        "$contains",
+        "$timeframe",
+        "$timeframe_absolute",
+        "$timeframe_daily_hours",
+        "$dow",
+        "$count",
+        "$count_more",
+        "$count_less",
+        "$from",
+        "$not_differ",
+        "$not_intersect",
+        "$after",
+        "$before",
+        "$more_than_ago",
+        "$less_than_ago",
+        "$is_days_ago",
+        "$more_than_future",
+        "$less_than_future",
+        "$is_days_in_future",
+    }
+)
+
+# Rule names start with one of these scopes (§11.1 lists the names in full).
+RULE_SCOPES = (
+    "customer.",
+    "order.",
+    "product.",
+    "sku.",
+    "campaign.",
+    "redemption.",
+    "publication.",
+    "custom_event.",
+)
+
+_LOGIC_TOKEN = re.compile(r"\s*(?:(\d+)|(\()|(\))|([A-Za-z]+)|(\S))")
+
+
+def validate_rule_definition(rules: Mapping[str, Any]) -> list[str]:
+    """Every problem of a ``rules`` tree, as messages that say where; empty when valid.
+
+    Checked, at every nesting level: keys other than ``logic`` are positive rule
+    numbers; each rule is an object with a ``name`` from a known scope, a
+    ``property`` when the name ends in ``.metadata`` (e.g. "Rule 'customer.metadata'
+    must have a 'property'"), ``conditions`` mapping known operators to arrays,
+    optional nested ``rules`` and ``error.message``; ``logic`` uses only numbers,
+    ``and``/``or`` (any case) and balanced parentheses, and refers only to rules
+    that exist. An empty or missing ``logic`` is allowed (all rules must pass).
+
+    >>> validate_rule_definition({"1": {"name": "order.amount", "conditions": {"$more_than": [0]}}, "logic": "1"})
+    []
+    >>> validate_rule_definition({"logic": "1"})
+    ["Logic '1' refers to rule 1, which does not exist"]
+    """
+    return _check_level(rules, prefix="")
+
+
+def _check_level(rules: Any, prefix: str) -> list[str]:
+    where = f" of rule {prefix.rstrip('.')}" if prefix else ""
+    if not isinstance(rules, Mapping):
+        return [f"Rules{where} must be an object"]
+    problems: list[str] = []
+    numbers: set[int] = set()
+    for key, rule in rules.items():
+        if key == "logic":
+            continue
+        if not (isinstance(key, str) and key.isdigit() and int(key) > 0):
+            problems.append(f"Rules{where} have an unexpected key '{key}'")
+            continue
+        numbers.add(int(key))
+        problems.extend(_check_rule(rule, f"{prefix}{int(key)}"))
+    logic = rules.get("logic")
+    if logic is None or logic == "":
+        return problems
+    if not isinstance(logic, str):
+        return [*problems, f"Logic{where} must be a string"]
+    referenced, syntax_error = _parse_logic(logic)
+    if syntax_error is not None:
+        problems.append(f"Logic '{logic}'{where} is not valid: {syntax_error}")
+        return problems
+    for number in sorted(referenced - numbers):
+        problems.append(f"Logic '{logic}'{where} refers to rule {number}, which does not exist")
+    return problems
+
+
+def _check_rule(rule: Any, number: str) -> list[str]:
+    if not isinstance(rule, Mapping):
+        return [f"Rule {number} must be an object"]
+    name = rule.get("name")
+    if not isinstance(name, str) or not name:
+        return [f"Rule {number} must have a 'name'"]
+    problems: list[str] = []
+    if not name.startswith(RULE_SCOPES):
+        problems.append(f"Rule {number} has an unknown name '{name}'")
+    if name.endswith(".metadata") and not (
+        isinstance(rule.get("property"), str) and rule["property"]
+    ):
+        problems.append(f"Rule '{name}' must have a 'property'")
+    conditions = rule.get("conditions")
+    if not isinstance(conditions, Mapping):
+        problems.append(f"Rule '{name}' ({number}) must have 'conditions' as an object")
+    else:
+        for operator, values in conditions.items():
+            if operator not in OPERATORS:
+                problems.append(f"Rule '{name}' ({number}) uses an unknown operator '{operator}'")
+            elif not isinstance(values, list):
+                problems.append(
+                    f"Rule '{name}' ({number}) condition {operator} must be an array of values"
+                )
+    error = rule.get("error")
+    if error is not None and not (
+        isinstance(error, Mapping) and isinstance(error.get("message", ""), str)
+    ):
+        problems.append(f"Rule '{name}' ({number}) error must be an object with a 'message'")
+    nested = rule.get("rules")
+    if nested is not None:
+        problems.extend(_check_level(nested, prefix=f"{number}."))
+    return problems
+
+
+def _parse_logic(logic: str) -> tuple[set[int], str | None]:
+    """The rule numbers a logic expression uses, or a description of its syntax error.
+
+    Grammar: ``expr := term (("and" | "or") term)*``; ``term := NUMBER | "(" expr ")"``.
+    """
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    text = logic.rstrip()
+    while position < len(text):
+        match = _LOGIC_TOKEN.match(text, position)
+        if match is None:  # pragma: no cover - the pattern matches any non-space
+            break
+        number, opening, closing, word, other = match.groups()
+        if number is not None:
+            tokens.append(("number", number))
+        elif opening is not None:
+            tokens.append(("(", opening))
+        elif closing is not None:
+            tokens.append((")", closing))
+        elif word is not None and word.lower() in ("and", "or"):
+            tokens.append(("junction", word.lower()))
+        else:
+            return set(), f"unexpected '{word or other}'"
+        position = match.end()
+    referenced: set[int] = set()
+    index = 0
+
+    def term() -> str | None:
+        nonlocal index
+        if index >= len(tokens):
+            return "expression ends too early"
+        kind, value = tokens[index]
+        if kind == "number":
+            referenced.add(int(value))
+            index += 1
+            return None
+        if kind == "(":
+            index += 1
+            problem = expression()
+            if problem is not None:
+                return problem
+            if index >= len(tokens) or tokens[index][0] != ")":
+                return "missing ')'"
+            index += 1
+            return None
+        return f"unexpected '{value}'"
+
+    def expression() -> str | None:
+        nonlocal index
+        problem = term()
+        while problem is None and index < len(tokens) and tokens[index][0] == "junction":
+            index += 1
+            problem = term()
+        return problem
+
+    problem = expression()
+    if problem is None and index < len(tokens):
+        problem = f"unexpected '{tokens[index][1]}'"
+    return referenced, problem
+
+
+def check_rule_definition(rules: Mapping[str, Any]) -> None:
+    """Raise 400 ``invalid_validation_rules`` listing every problem of ``rules``."""
+    problems = validate_rule_definition(rules)
+    if problems:
+        raise BusinessRuleViolation(
+            "invalid_validation_rules", "Invalid validation rules", "; ".join(problems)
+        )
+
+
+# --- rule sets -------------------------------------------------------------------
+
+_DOC_FIELDS = ("rules", "bundle_rules", "error", "applicable_to", "type", "context_type")
+
+
+def _assignment_counts(conn: Connection, project_id: str, rule_ids: list[str]) -> dict[str, int]:
+    if not rule_ids:
+        return {}
+    rows = conn.execute(
+        select(assignments.c.rule_id, func.count())
+        .where(assignments.c.project_id == project_id, assignments.c.rule_id.in_(rule_ids))
+        .group_by(assignments.c.rule_id)
+    )
+    return {row[0]: int(row[1]) for row in rows}
+
+
+def _render(row: Row[Any], count: int) -> dict[str, Any]:
+    data = row.data
+    return {
+        "id": row.id,
+        "name": row.name,
+        "rules": data.get("rules", {}),
+        "bundle_rules": data.get("bundle_rules"),
+        "error": data.get("error"),
+        "applicable_to": data.get(
+            "applicable_to", {"included": [], "excluded": [], "included_all": False}
+        ),
+        "type": data.get("type", "expression"),
+        "context_type": data.get("context_type", "global"),
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+        "assignments_count": count,
+        "object": "validation_rules",
+    }
+
+
+def _render_rows(conn: Connection, project_id: str, rows: list[Row[Any]]) -> list[dict[str, Any]]:
+    counts = _assignment_counts(conn, project_id, [row.id for row in rows])
+    return [_render(row, counts.get(row.id, 0)) for row in rows]
+
+
+def create_validation_rule(
+    conn: Connection, project_id: str, fields: Mapping[str, Any], *, now: dt.datetime
+) -> dict[str, Any]:
+    """Create a rule set from parsed request ``fields`` (``name`` plus the document)."""
+    check_rule_definition(fields.get("rules", {}))
+    rule_id = ids.new_id("val")
+    data = {
+        "type": "expression",
+        "context_type": "global",
+        "rules": {},
+        **{k: fields[k] for k in _DOC_FIELDS if k in fields},
+    }
+    conn.execute(
+        insert(validation_rules).values(
+            id=rule_id, project_id=project_id, name=fields["name"], data=data, created_at=now
+        )
+    )
+    return get_validation_rule(conn, project_id, rule_id)
+
+
+def find_validation_rule(conn: Connection, project_id: str, rule_id: str) -> dict[str, Any] | None:
+    """A rule set by id, or None."""
+    row = conn.execute(
+        select(validation_rules).where(
+            validation_rules.c.project_id == project_id, validation_rules.c.id == rule_id
+        )
+    ).first()
+    return None if row is None else _render_rows(conn, project_id, [row])[0]
+
+
+def get_validation_rule(conn: Connection, project_id: str, rule_id: str) -> dict[str, Any]:
+    """A rule set by id; raises NotFound."""
+    found = find_validation_rule(conn, project_id, rule_id)
+    if found is None:
+        raise NotFound(RESOURCE, rule_id)
+    return found
+
+
+def list_validation_rules(
+    conn: Connection,
+    project_id: str,
+    query: ListQuery,
+    *,
+    start_date: dt.datetime | None = None,
+    end_date: dt.datetime | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of rule sets (newest first by default) and the total.
+
+    ``start_date``/``end_date`` bound ``created_at`` inclusively.
+    """
+    base = select(validation_rules).where(validation_rules.c.project_id == project_id)
+    if start_date is not None:
+        base = base.where(validation_rules.c.created_at >= start_date)
+    if end_date is not None:
+        base = base.where(validation_rules.c.created_at <= end_date)
+    order_by = ordering(
+        query,
+        {
+            "created_at": validation_rules.c.created_at,
+            "updated_at": validation_rules.c.updated_at,
+            "name": validation_rules.c.name,
+        },
+        "-created_at",
+        validation_rules.c.id,
+    )
+    rows, total = page(conn, base, query, order_by)
+    return _render_rows(conn, project_id, rows), total
+
+
+def update_validation_rule(
+    conn: Connection,
+    project_id: str,
+    rule_id: str,
+    fields: Mapping[str, Any],
+    *,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Replace the given top-level fields of a rule set; raises NotFound."""
+    row = conn.execute(
+        select(validation_rules).where(
+            validation_rules.c.project_id == project_id, validation_rules.c.id == rule_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound(RESOURCE, rule_id)
+    if "rules" in fields:
+        check_rule_definition(fields["rules"])
+    data = {**row.data, **{k: fields[k] for k in _DOC_FIELDS if k in fields}}
+    conn.execute(
+        update(validation_rules)
+        .where(validation_rules.c.project_id == project_id, validation_rules.c.id == rule_id)
+        .values(name=fields.get("name", row.name), data=data, updated_at=now)
+    )
+    return get_validation_rule(conn, project_id, rule_id)
+
+
+def delete_validation_rule(conn: Connection, project_id: str, rule_id: str) -> None:
+    """Delete a rule set and its assignments; raises NotFound."""
+    conn.execute(
+        delete(assignments).where(
+            assignments.c.project_id == project_id, assignments.c.rule_id == rule_id
+        )
+    )
+    result = conn.execute(
+        delete(validation_rules).where(
+            validation_rules.c.project_id == project_id, validation_rules.c.id == rule_id
+        )
+    )
+    if result.rowcount == 0:
+        raise NotFound(RESOURCE, rule_id)
+
+
+# --- assignments -----------------------------------------------------------------
+
+# Id prefixes of the objects a rule set can be assigned to (BEHAVIOR.md §1.1);
+# distributions have no documented prefix, so any id is taken for them.
+RELATED_PREFIXES: dict[str, str] = {
+    "voucher": "v_",
+    "campaign": "camp_",
+    "promotion_tier": "promo_",
+    "earning_rule": "ern_",
+    "reward_assignment": "rewa_",
+    "distribution": "",
+}
+
+
+def _render_assignment(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "rule_id": row.rule_id,
+        "related_object_id": row.related_object_id,
+        "related_object_type": row.related_object_type,
+        "created_at": iso(row.created_at),
+        "object": "validation_rules_assignment",
+    }
+
+
+def _existing_assignment(
+    conn: Connection, project_id: str, rule_id: str, related_object_id: str
+) -> Row[Any] | None:
+    return conn.execute(
+        select(assignments).where(
+            assignments.c.project_id == project_id,
+            assignments.c.rule_id == rule_id,
+            assignments.c.related_object_id == related_object_id,
+        )
+    ).first()
+
+
+def create_assignment(
+    conn: Connection,
+    project_id: str,
+    rule_id: str,
+    *,
+    related_object_type: str,
+    related_object_id: str,
+    force: bool,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Assign a rule set to an object.
+
+    The rule set must exist (404 ``validation_rules``). The related object is
+    only checked for the id shape of its type (404 naming the type otherwise).
+    An existing assignment of the same rule to the same object is a 409
+    ``duplicate_found`` naming it, unless ``force`` replaces it with a new one.
+    """
+    get_validation_rule(conn, project_id, rule_id)
+    # TODO(#integration): look the related object up once vouchers, campaigns and
+    # tiers are merged; until then only its id prefix is checked.
+    if not related_object_id.startswith(RELATED_PREFIXES[related_object_type]):
+        raise NotFound(related_object_type, related_object_id)
+    existing = _existing_assignment(conn, project_id, rule_id, related_object_id)
+    if existing is not None:
+        if not force:
+            raise Duplicate(ASSIGNMENT, existing.id)
+        conn.execute(delete(assignments).where(assignments.c.id == existing.id))
+    assignment_id = ids.new_id("asgm")
+    try:
+        # A savepoint so that, when a concurrent request inserted the same pair
+        # first (PostgreSQL, READ COMMITTED), we can still read its id for the 409.
+        with conn.begin_nested():
+            conn.execute(
+                insert(assignments).values(
+                    id=assignment_id,
+                    project_id=project_id,
+                    rule_id=rule_id,
+                    related_object_type=related_object_type,
+                    related_object_id=related_object_id,
+                    created_at=now,
+                )
+            )
+    except IntegrityError as exc:
+        winner = _existing_assignment(conn, project_id, rule_id, related_object_id)
+        raise Duplicate(ASSIGNMENT, winner.id if winner is not None else "") from exc
+    row = conn.execute(select(assignments).where(assignments.c.id == assignment_id)).one()
+    return _render_assignment(row)
+
+
+def list_assignments(
+    conn: Connection,
+    project_id: str,
+    query: ListQuery,
+    *,
+    rule_id: str | None = None,
+    related_object_id: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of assignments, newest first by default, optionally of one rule or object.
+
+    An unknown rule simply has no assignments (an empty list, not a 404).
+    """
+    base = select(assignments).where(assignments.c.project_id == project_id)
+    if rule_id is not None:
+        base = base.where(assignments.c.rule_id == rule_id)
+    if related_object_id is not None:
+        base = base.where(assignments.c.related_object_id == related_object_id)
+    order_by = ordering(
+        query, {"created_at": assignments.c.created_at}, "-created_at", assignments.c.id
+    )
+    rows, total = page(conn, base, query, order_by)
+    return [_render_assignment(row) for row in rows], total
+
+
+def delete_assignment(conn: Connection, project_id: str, rule_id: str, assignment_id: str) -> None:
+    """Remove one assignment of a rule set; raises NotFound."""
+    result = conn.execute(
+        delete(assignments).where(
+            assignments.c.project_id == project_id,
+            assignments.c.rule_id == rule_id,
+            assignments.c.id == assignment_id,
+        )
+    )
+    if result.rowcount == 0:
+        raise NotFound(ASSIGNMENT, assignment_id)
+
+
+def rules_for_objects(
+    conn: Connection, project_id: str, related_object_ids: Iterable[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Every rule set assigned to each of ``related_object_ids`` (for the pipeline).
+
+    Keys are the given ids (objects without rules map to ``[]``); each list holds
+    full rule-set dicts (as :func:`get_validation_rule` returns them) in
+    assignment order, oldest first.
+    """
+    wanted = sorted(set(related_object_ids))
+    result: dict[str, list[dict[str, Any]]] = {object_id: [] for object_id in wanted}
+    if not wanted:
+        return result
+    rows = list(
+        conn.execute(
+            select(assignments.c.related_object_id, validation_rules)
+            .join(validation_rules, validation_rules.c.id == assignments.c.rule_id)
+            .where(
+                assignments.c.project_id == project_id,
+                assignments.c.related_object_id.in_(wanted),
+            )
+            .order_by(assignments.c.created_at, assignments.c.id)
+        )
+    )
+    counts = _assignment_counts(conn, project_id, sorted({row.id for row in rows}))
+    for row in rows:
+        result[row.related_object_id].append(_render(row, counts.get(row.id, 0)))
+    return result
