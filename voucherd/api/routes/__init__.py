@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from voucherd.api.routes import health, redemptions
+from voucherd.api.routes import health, redemptions, vouchers
 
 PUBLIC_ROUTERS: list[APIRouter] = [health.router]
-SERVER_ROUTERS: list[APIRouter] = [redemptions.router]
+SERVER_ROUTERS: list[APIRouter] = [redemptions.router, vouchers.router]
 CLIENT_ROUTERS: list[APIRouter] = []
 MANAGEMENT_ROUTERS: list[APIRouter] = []
