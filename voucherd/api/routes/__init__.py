@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from voucherd.api.routes import health, redemptions, vouchers
+from voucherd.api.routes import campaigns, health, promotions, redemptions, vouchers
 
 PUBLIC_ROUTERS: list[APIRouter] = [health.router]
-SERVER_ROUTERS: list[APIRouter] = [redemptions.router, vouchers.router]
+SERVER_ROUTERS: list[APIRouter] = [
+    redemptions.router,
+    vouchers.router,
+    campaigns.router,
+    promotions.router,
+]
 CLIENT_ROUTERS: list[APIRouter] = []
 MANAGEMENT_ROUTERS: list[APIRouter] = []
