@@ -9,19 +9,25 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from voucherd.api.routes import (
+    campaigns,
     categories,
     customers,
     health,
     orders,
     products,
+    promotions,
     redemptions,
     stacking_rules,
     validation_rules,
+    vouchers,
 )
 
 PUBLIC_ROUTERS: list[APIRouter] = [health.router]
 SERVER_ROUTERS: list[APIRouter] = [
     redemptions.router,
+    vouchers.router,
+    campaigns.router,
+    promotions.router,
     customers.router,
     products.router,
     orders.router,
