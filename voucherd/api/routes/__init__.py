@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from voucherd.api.routes import (
     campaigns,
     categories,
+    client,
     customers,
     health,
     orders,
@@ -19,12 +20,14 @@ from voucherd.api.routes import (
     redemptions,
     stacking_rules,
     validation_rules,
+    validations,
     vouchers,
 )
 
 PUBLIC_ROUTERS: list[APIRouter] = [health.router]
 SERVER_ROUTERS: list[APIRouter] = [
     redemptions.router,
+    validations.router,
     vouchers.router,
     campaigns.router,
     promotions.router,
@@ -34,5 +37,5 @@ SERVER_ROUTERS: list[APIRouter] = [
     categories.router,
     validation_rules.router,
 ]
-CLIENT_ROUTERS: list[APIRouter] = []
+CLIENT_ROUTERS: list[APIRouter] = [client.router]
 MANAGEMENT_ROUTERS: list[APIRouter] = [stacking_rules.router]
