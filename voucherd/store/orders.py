@@ -237,9 +237,9 @@ def compute_amounts(order: Mapping[str, Any]) -> dict[str, Any]:
         items.append(item)
     out["items"] = items
     priced = [i["amount"] for i in items if i.get("amount") is not None]
-    if out.get("amount") is None and priced:
-        out["amount"] = sum(priced)
-    amount = out.get("amount")
+    if out.get("amount") is None:
+        out["amount"] = sum(priced) if priced else None
+    amount = out["amount"]
     if out.get("initial_amount") is None:
         out["initial_amount"] = amount
     for name in ORDER_DISCOUNT_FIELDS:
