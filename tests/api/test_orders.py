@@ -203,6 +203,28 @@ def test_payload_product_data_prices_the_order_but_needs_override_to_persist(
     assert (hat.name, hat.price, created.items[0].product_id) == ("Hat", 700, hat.id)
 
 
+def test_sku_override_updates_or_creates_the_sku_under_its_product(
+    sdk: voucherify.ApiClient,
+) -> None:
+    shoe, sku = catalogue(sdk)
+    create(
+        sdk,
+        items=[
+            {"sku_id": sku.id, "quantity": 1, "sku": {"price": 2600, "override": True}},
+            {
+                "product_id": shoe.id,
+                "related_object": "sku",
+                "quantity": 1,
+                "sku": {"source_id": "shoe-44", "sku": "Shoe 44", "price": 2700, "override": True},
+            },
+        ],
+    )
+    products = voucherify.ProductsApi(sdk)
+    assert products.get_sku(sku.id).price == 2600
+    new = products.get_sku("shoe-44")
+    assert (new.product_id, new.sku, new.price) == (shoe.id, "Shoe 44", 2700)
+
+
 def test_create_with_a_known_source_id_updates_that_order(sdk: voucherify.ApiClient) -> None:
     first = create(sdk, source_id="o-9", items=[{"source_id": "a", "quantity": 1, "price": 100}])
     again = create(sdk, source_id="o-9", status="PAID", metadata={"paid": True})

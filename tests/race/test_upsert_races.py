@@ -1,4 +1,4 @@
-"""Concurrent upserts by one source_id make exactly one customer / order (both databases)."""
+"""Concurrent upserts by one source_id make exactly one customer, order or product."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def _race(
 
 @pytest.mark.race
 @pytest.mark.parametrize(
-    ("path", "data_ref"), [("/v1/customers", "customers"), ("/v1/orders", "orders")]
+    ("path", "data_ref"),
+    [("/v1/customers", "customers"), ("/v1/orders", "orders"), ("/v1/products", "products")],
 )
 def test_concurrent_upserts_by_source_id_make_one_object(
     server: ThreadServer, project: ProjectKeys, http: httpx.Client, path: str, data_ref: str

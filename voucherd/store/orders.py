@@ -305,21 +305,23 @@ def resolve_order(
 def _apply_overrides(
     conn: Connection, project_id: str, items: list[dict[str, Any]], now: dt.datetime
 ) -> None:
-    """Write item product/SKU data flagged ``override: true`` to the catalogue."""
+    """Write item product/SKU data flagged ``override: true`` to the catalogue.
+
+    A known product/SKU (by id, else source_id) is updated; an unknown one is
+    created by its source_id (an SKU only under a known product). The shipping
+    product is never written.
+    """
     for item in items:
         product_view = item.get("product")
         if product_view and product_view.pop("override", None):
             payload = {k: product_view.get(k) for k in ("name", "price", "metadata")}
             payload["price"] = _as_int(payload["price"])
             stored = products.find_product(conn, project_id, product_view.get("id") or "")
-            if stored is None and product_view.get("source_id"):
-                stored = products.find_product(conn, project_id, product_view["source_id"])
             if stored is not None and stored["id"] != products.SHIPPING_PRODUCT_ID:
-                products.update_product(conn, project_id, stored, payload, now)
+                stored = products.update_product(conn, project_id, stored, payload, now)
             elif stored is None and product_view.get("source_id"):
-                stored = products.create_product(
-                    conn, project_id, {**payload, "source_id": product_view["source_id"]}, now
-                )
+                payload["source_id"] = product_view["source_id"]
+                stored = products.upsert_product(conn, project_id, payload, now)
             if stored is not None:
                 product_view["id"] = item["product_id"] = stored["id"]
         sku_view = item.get("sku")
@@ -327,20 +329,13 @@ def _apply_overrides(
             payload = {k: sku_view.get(k) for k in ("sku", "price", "metadata")}
             payload["price"] = _as_int(payload["price"])
             stored = products.find_sku(conn, project_id, sku_view.get("id") or "")
-            if stored is None and sku_view.get("source_id"):
-                stored = products.find_sku(conn, project_id, sku_view["source_id"])
             if stored is not None:
-                products.update_sku(conn, project_id, stored, payload, now)
+                stored = products.update_sku(conn, project_id, stored, payload, now)
             elif sku_view.get("source_id") and item.get("product_id"):
                 parent = products.find_product(conn, project_id, item["product_id"])
                 if parent is not None and parent["id"] != products.SHIPPING_PRODUCT_ID:
-                    stored = products.create_sku(
-                        conn,
-                        project_id,
-                        parent,
-                        {**payload, "source_id": sku_view["source_id"]},
-                        now,
-                    )
+                    payload["source_id"] = sku_view["source_id"]
+                    stored = products.upsert_sku(conn, project_id, parent, payload, now)
             if stored is not None:
                 sku_view["id"] = item["sku_id"] = stored["id"]
 
