@@ -155,6 +155,9 @@ def resolve_item(conn: Connection, project_id: str, item: Mapping[str, Any]) -> 
     product_in = dict(item.get("product") or {})
     sku_in = dict(item.get("sku") or {})
     out: dict[str, Any] = {"object": "order_item", "related_object": related}
+    if item.get("id"):
+        # Stored items re-saved by the pipeline keep their ``ordli_`` ids.
+        out["id"] = item["id"]
     product_view: dict[str, Any] | None = None
     if product is not None or product_in:
         stored = product or {}
@@ -436,6 +439,48 @@ def record_order_redemption(
         .where(orders.c.project_id == project_id, orders.c.id == order["id"])
         .values(data=data, updated_at=now)
     )
+
+
+def reset_order_discounts(
+    conn: Connection,
+    project_id: str,
+    order_id: str,
+    now: dt.datetime,
+    *,
+    status: str | None = None,
+) -> Order:
+    """Clear every discount on a stored order (and optionally set its status).
+
+    What a ``WITH_ORDER`` rollback does (BEHAVIOR.md §14): order and item discount
+    fields go to 0, so ``total_amount`` = ``amount``; items, amounts and the
+    ``redemptions`` map stay.
+    """
+    order = get_order(conn, project_id, order_id)
+    data = dict(order["data"])
+    items = []
+    for item in data.get("items") or []:
+        cleared = {k: v for k, v in item.items() if k not in ITEM_DISCOUNT_FIELDS}
+        cleared.pop("subtotal_amount", None)
+        items.append(cleared)
+    base = {
+        "amount": order["amount"],
+        "initial_amount": data.get("initial_amount"),
+        "items": items,
+    }
+    computed = compute_amounts(base)
+    data.update({k: v for k, v in computed.items() if k not in ("amount", "total_amount")})
+    values = {
+        "status": status or order["status"],
+        "total_amount": computed["total_amount"],
+        "data": data,
+        "updated_at": now,
+    }
+    conn.execute(
+        update(orders)
+        .where(orders.c.project_id == project_id, orders.c.id == order["id"])
+        .values(**values)
+    )
+    return {**order, **values}
 
 
 def render_order(order: Order) -> dict[str, Any]:
