@@ -133,6 +133,35 @@ def test_given_amounts_win_over_computed_ones(sdk: voucherify.ApiClient) -> None
     assert (order.amount, order.total_amount, order.items[0].amount) == (1000, 1000, 5000)
 
 
+def test_item_product_prices_keep_their_json_type(http: httpx.Client) -> None:
+    response = http.post(
+        "/v1/orders",
+        json={
+            "items": [
+                {"source_id": "a", "quantity": 1, "product": {"price": 1500}},
+                {"source_id": "b", "quantity": 2, "product": {"price": 10.5}},
+            ]
+        },
+    )
+    assert response.status_code == 200
+    first, second = response.json()["items"]
+    assert (first["product"]["price"], first["price"], first["amount"]) == (1500, 1500, 1500)
+    assert isinstance(first["product"]["price"], int)
+    # A fractional payload price rounds half up to minor units for the line.
+    assert (second["product"]["price"], second["price"], second["amount"]) == (10.5, 11, 22)
+
+
+def test_an_order_without_amount_or_items_has_null_amounts(sdk: voucherify.ApiClient) -> None:
+    order = create(sdk, source_id="empty")
+    assert (order.status, order.amount, order.initial_amount, order.total_amount) == (
+        "CREATED",
+        None,
+        None,
+        None,
+    )
+    assert (order.items, order.discount_amount, order.total_discount_amount) == ([], 0, 0)
+
+
 def test_numeric_string_quantities_are_accepted(http: httpx.Client) -> None:
     response = http.post(
         "/v1/orders", json={"items": [{"source_id": "x", "quantity": "3", "price": 100}]}
@@ -172,6 +201,28 @@ def test_payload_product_data_prices_the_order_but_needs_override_to_persist(
     )
     hat = products.get_product("new-hat")
     assert (hat.name, hat.price, created.items[0].product_id) == ("Hat", 700, hat.id)
+
+
+def test_sku_override_updates_or_creates_the_sku_under_its_product(
+    sdk: voucherify.ApiClient,
+) -> None:
+    shoe, sku = catalogue(sdk)
+    create(
+        sdk,
+        items=[
+            {"sku_id": sku.id, "quantity": 1, "sku": {"price": 2600, "override": True}},
+            {
+                "product_id": shoe.id,
+                "related_object": "sku",
+                "quantity": 1,
+                "sku": {"source_id": "shoe-44", "sku": "Shoe 44", "price": 2700, "override": True},
+            },
+        ],
+    )
+    products = voucherify.ProductsApi(sdk)
+    assert products.get_sku(sku.id).price == 2600
+    new = products.get_sku("shoe-44")
+    assert (new.product_id, new.sku, new.price) == (shoe.id, "Shoe 44", 2700)
 
 
 def test_create_with_a_known_source_id_updates_that_order(sdk: voucherify.ApiClient) -> None:

@@ -155,6 +155,9 @@ def resolve_item(conn: Connection, project_id: str, item: Mapping[str, Any]) -> 
     product_in = dict(item.get("product") or {})
     sku_in = dict(item.get("sku") or {})
     out: dict[str, Any] = {"object": "order_item", "related_object": related}
+    if item.get("id"):
+        # Stored items re-saved by the pipeline keep their ``ordli_`` ids.
+        out["id"] = item["id"]
     product_view: dict[str, Any] | None = None
     if product is not None or product_in:
         stored = product or {}
@@ -237,9 +240,9 @@ def compute_amounts(order: Mapping[str, Any]) -> dict[str, Any]:
         items.append(item)
     out["items"] = items
     priced = [i["amount"] for i in items if i.get("amount") is not None]
-    if out.get("amount") is None and priced:
-        out["amount"] = sum(priced)
-    amount = out.get("amount")
+    if out.get("amount") is None:
+        out["amount"] = sum(priced) if priced else None
+    amount = out["amount"]
     if out.get("initial_amount") is None:
         out["initial_amount"] = amount
     for name in ORDER_DISCOUNT_FIELDS:
@@ -305,21 +308,23 @@ def resolve_order(
 def _apply_overrides(
     conn: Connection, project_id: str, items: list[dict[str, Any]], now: dt.datetime
 ) -> None:
-    """Write item product/SKU data flagged ``override: true`` to the catalogue."""
+    """Write item product/SKU data flagged ``override: true`` to the catalogue.
+
+    A known product/SKU (by id, else source_id) is updated; an unknown one is
+    created by its source_id (an SKU only under a known product). The shipping
+    product is never written.
+    """
     for item in items:
         product_view = item.get("product")
         if product_view and product_view.pop("override", None):
             payload = {k: product_view.get(k) for k in ("name", "price", "metadata")}
             payload["price"] = _as_int(payload["price"])
             stored = products.find_product(conn, project_id, product_view.get("id") or "")
-            if stored is None and product_view.get("source_id"):
-                stored = products.find_product(conn, project_id, product_view["source_id"])
             if stored is not None and stored["id"] != products.SHIPPING_PRODUCT_ID:
-                products.update_product(conn, project_id, stored, payload, now)
+                stored = products.update_product(conn, project_id, stored, payload, now)
             elif stored is None and product_view.get("source_id"):
-                stored = products.create_product(
-                    conn, project_id, {**payload, "source_id": product_view["source_id"]}, now
-                )
+                payload["source_id"] = product_view["source_id"]
+                stored = products.upsert_product(conn, project_id, payload, now)
             if stored is not None:
                 product_view["id"] = item["product_id"] = stored["id"]
         sku_view = item.get("sku")
@@ -327,20 +332,13 @@ def _apply_overrides(
             payload = {k: sku_view.get(k) for k in ("sku", "price", "metadata")}
             payload["price"] = _as_int(payload["price"])
             stored = products.find_sku(conn, project_id, sku_view.get("id") or "")
-            if stored is None and sku_view.get("source_id"):
-                stored = products.find_sku(conn, project_id, sku_view["source_id"])
             if stored is not None:
-                products.update_sku(conn, project_id, stored, payload, now)
+                stored = products.update_sku(conn, project_id, stored, payload, now)
             elif sku_view.get("source_id") and item.get("product_id"):
                 parent = products.find_product(conn, project_id, item["product_id"])
                 if parent is not None and parent["id"] != products.SHIPPING_PRODUCT_ID:
-                    stored = products.create_sku(
-                        conn,
-                        project_id,
-                        parent,
-                        {**payload, "source_id": sku_view["source_id"]},
-                        now,
-                    )
+                    payload["source_id"] = sku_view["source_id"]
+                    stored = products.upsert_sku(conn, project_id, parent, payload, now)
             if stored is not None:
                 sku_view["id"] = item["sku_id"] = stored["id"]
 
@@ -441,6 +439,48 @@ def record_order_redemption(
         .where(orders.c.project_id == project_id, orders.c.id == order["id"])
         .values(data=data, updated_at=now)
     )
+
+
+def reset_order_discounts(
+    conn: Connection,
+    project_id: str,
+    order_id: str,
+    now: dt.datetime,
+    *,
+    status: str | None = None,
+) -> Order:
+    """Clear every discount on a stored order (and optionally set its status).
+
+    What a ``WITH_ORDER`` rollback does (BEHAVIOR.md §14): order and item discount
+    fields go to 0, so ``total_amount`` = ``amount``; items, amounts and the
+    ``redemptions`` map stay.
+    """
+    order = get_order(conn, project_id, order_id)
+    data = dict(order["data"])
+    items = []
+    for item in data.get("items") or []:
+        cleared = {k: v for k, v in item.items() if k not in ITEM_DISCOUNT_FIELDS}
+        cleared.pop("subtotal_amount", None)
+        items.append(cleared)
+    base = {
+        "amount": order["amount"],
+        "initial_amount": data.get("initial_amount"),
+        "items": items,
+    }
+    computed = compute_amounts(base)
+    data.update({k: v for k, v in computed.items() if k not in ("amount", "total_amount")})
+    values = {
+        "status": status or order["status"],
+        "total_amount": computed["total_amount"],
+        "data": data,
+        "updated_at": now,
+    }
+    conn.execute(
+        update(orders)
+        .where(orders.c.project_id == project_id, orders.c.id == order["id"])
+        .values(**values)
+    )
+    return {**order, **values}
 
 
 def render_order(order: Order) -> dict[str, Any]:

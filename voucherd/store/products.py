@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from voucherd.store.errors import BusinessRuleViolation, Duplicate, NotFound
 from voucherd.store.ids import new_id
@@ -170,11 +171,26 @@ def upsert_product(
             conn, project_id, get_product(conn, project_id, product_id), payload, now
         )
     source_id = payload.get("source_id")
-    if source_id:
-        existing = find_product(conn, project_id, source_id)
-        if existing is not None and existing["source_id"] == source_id:
-            return update_product(conn, project_id, existing, payload, now)
-    return create_product(conn, project_id, payload, now)
+    if not source_id:
+        return create_product(conn, project_id, payload, now)
+    existing = _product_by_source_id(conn, project_id, source_id)
+    if existing is not None:
+        return update_product(conn, project_id, existing, payload, now)
+    # Race guard: two PostgreSQL transactions may both miss this source_id; the
+    # partial unique index stops the second, which then updates the first's product.
+    try:
+        with conn.begin_nested():
+            return create_product(conn, project_id, payload, now)
+    except IntegrityError:
+        existing = _product_by_source_id(conn, project_id, source_id)
+        if existing is None:
+            raise
+        return update_product(conn, project_id, existing, payload, now)
+
+
+def _product_by_source_id(conn: Connection, project_id: str, source_id: str) -> Record | None:
+    row = conn.execute(_live_product(project_id).where(products.c.source_id == source_id)).first()
+    return None if row is None else _record(row)
 
 
 def delete_product(
@@ -376,13 +392,25 @@ def upsert_sku(
             conn, project_id, get_product_sku(conn, project_id, product, sku_id), payload, now
         )
     source_id = payload.get("source_id")
-    if source_id:
-        existing = conn.execute(_live_skus(project_id).where(skus.c.source_id == source_id)).first()
-        if existing is not None:
-            if existing.product_id != product["id"]:
-                raise Duplicate("sku", source_id)
-            return update_sku(conn, project_id, _record(existing), payload, now)
-    return create_sku(conn, project_id, product, payload, now)
+    if not source_id:
+        return create_sku(conn, project_id, product, payload, now)
+    existing = conn.execute(_live_skus(project_id).where(skus.c.source_id == source_id)).first()
+    if existing is not None:
+        if existing.product_id != product["id"]:
+            raise Duplicate("sku", source_id)
+        return update_sku(conn, project_id, _record(existing), payload, now)
+    # Race guard, as for products: the loser of a concurrent insert starts over
+    # and finds the winner's SKU.
+    try:
+        with conn.begin_nested():
+            return create_sku(conn, project_id, product, payload, now)
+    except IntegrityError:
+        if (
+            conn.execute(_live_skus(project_id).where(skus.c.source_id == source_id)).first()
+            is None
+        ):
+            raise
+        return upsert_sku(conn, project_id, product, payload, now)
 
 
 def delete_sku(

@@ -24,7 +24,7 @@ class OrderItemProduct(BaseModel):
     override: bool | None = None
     name: str | None = None
     metadata: dict[str, Any] | None = None
-    price: float | None = None
+    price: int | float | None = None
 
 
 class OrderItemSku(BaseModel):
@@ -34,7 +34,7 @@ class OrderItemSku(BaseModel):
     source_id: str | None = None
     override: bool | None = None
     sku: str | None = None
-    price: float | None = None
+    price: int | float | None = None
     metadata: dict[str, Any] | None = None
 
 
