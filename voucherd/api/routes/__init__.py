@@ -12,6 +12,7 @@ from voucherd.api.routes import (
     categories,
     health,
     redemptions,
+    rewards,
     stacking_rules,
     validation_rules,
 )
@@ -21,6 +22,7 @@ SERVER_ROUTERS: list[APIRouter] = [
     redemptions.router,
     categories.router,
     validation_rules.router,
+    rewards.router,
 ]
 CLIENT_ROUTERS: list[APIRouter] = []
 MANAGEMENT_ROUTERS: list[APIRouter] = [stacking_rules.router]
