@@ -384,3 +384,118 @@ def test_pipeline_finds_the_assignment_of_a_reward_in_a_campaign(
     assert found is not None
     assert (found["id"], found["parameters"]) == (created.id, {"loyalty": {"points": 40}})
     assert missing is None
+
+
+# --- updates and deletes ---------------------------------------------------------
+
+
+def test_update_replaces_given_fields_and_keeps_the_type(
+    api: voucherify.RewardsApi, server: ThreadServer
+) -> None:
+    server.clock.fixed = T0
+    reward_id = create(api, MATERIAL)
+    server.clock.fixed = T0 + dt.timedelta(days=1)
+    updated = api.update_reward(
+        reward_id,
+        voucherify.RewardsUpdateRequestBody.from_dict(
+            {"name": "Two Comic Books", "stock": 5, "parameters": {"product": {"id": "prod_2"}}}
+        ),
+    )
+    assert (updated.name, updated.stock, updated.type) == ("Two Comic Books", 5, "MATERIAL")
+    assert updated.parameters is not None
+    assert updated.parameters.product is not None
+    assert (updated.parameters.product.id, updated.parameters.product.sku_id) == ("prod_2", None)
+    assert updated.metadata == {"Type": "Material"}
+    assert (updated.created_at, updated.updated_at) == (T0, T0 + dt.timedelta(days=1))
+
+
+def test_update_cannot_switch_the_reward_type(
+    api: voucherify.RewardsApi, http: httpx.Client
+) -> None:
+    reward_id = create(api, COIN)
+    response = http.put(f"/v1/rewards/{reward_id}", json={"parameters": DIGITAL["parameters"]})
+    assert response.status_code == 400
+    assert response.json()["details"] == (
+        "Property .parameters should only have 'coin' for a COIN reward"
+    )
+    assert api.get_reward(reward_id).parameters.coin.points_ratio == 8000  # type: ignore[union-attr]
+
+
+def test_update_and_delete_of_unknown_reward_are_404(api: voucherify.RewardsApi) -> None:
+    for call in (
+        lambda: api.update_reward("rew_missing", voucherify.RewardsUpdateRequestBody(name="X")),
+        lambda: api.delete_reward("rew_missing"),
+    ):
+        with pytest.raises(ApiException) as caught:
+            call()
+        assert (caught.value.status, error_of(caught)["resource_id"]) == (404, "rew_missing")
+
+
+def test_delete_removes_the_reward_and_its_assignments(
+    api: voucherify.RewardsApi, sdk: voucherify.ApiClient, campaign: str
+) -> None:
+    rules_api = voucherify.ValidationRulesApi(sdk)
+    rule = rules_api.create_validation_rules(
+        voucherify.ValidationRulesCreateRequestBody.from_dict({"name": "Limit"})
+    )
+    reward_id, kept = create(api), create(api, MATERIAL)
+    api.create_reward_assignment(reward_id, assign_body(campaign, validation_rules=[rule.id]))
+    api.create_reward_assignment(kept, assign_body(campaign))
+    api.delete_reward(reward_id)
+    with pytest.raises(ApiException) as caught:
+        api.get_reward(reward_id)
+    assert caught.value.status == 404
+    assert [r.id for r in api.list_rewards().data or []] == [kept]
+    assert api.list_reward_assignments(kept).total == 1
+    assert rules_api.list_validation_rules_assignments(rule=rule.id).total == 0
+
+
+def test_assignment_update_changes_the_price(
+    api: voucherify.RewardsApi, campaign: str, server: ThreadServer
+) -> None:
+    reward_id = create(api, MATERIAL)
+    created = api.create_reward_assignment(reward_id, assign_body(campaign, 100))
+    assert created.id is not None
+    server.clock.fixed = T0
+    updated = api.update_reward_assignment(
+        reward_id,
+        created.id,
+        voucherify.RewardsAssignmentsUpdateRequestBody.from_dict(
+            {"parameters": {"loyalty": {"points": 150, "auto_redeem": True}}}
+        ),
+    )
+    assert updated.parameters is not None
+    assert updated.parameters.loyalty is not None
+    assert (updated.parameters.loyalty.points, updated.parameters.loyalty.auto_redeem) == (
+        150,
+        True,
+    )
+    assert updated.updated_at == T0
+    fetched = api.get_reward_assignment(reward_id, created.id)
+    assert fetched.parameters.loyalty.points == 150  # type: ignore[union-attr]
+
+
+def test_assignment_update_and_delete_of_unknown_id_are_404(
+    api: voucherify.RewardsApi,
+) -> None:
+    reward_id = create(api)
+    for call in (
+        lambda: api.update_reward_assignment(
+            reward_id, "rewa_missing", voucherify.RewardsAssignmentsUpdateRequestBody()
+        ),
+        lambda: api.delete_reward_assignment(reward_id, "rewa_missing"),
+    ):
+        with pytest.raises(ApiException) as caught:
+            call()
+        error = error_of(caught)
+        assert (caught.value.status, error["resource_type"]) == (404, "reward_assignment")
+
+
+def test_assignment_delete_removes_it(api: voucherify.RewardsApi, campaign: str) -> None:
+    reward_id = create(api)
+    created = api.create_reward_assignment(reward_id, assign_body(campaign))
+    assert created.id is not None
+    api.delete_reward_assignment(reward_id, created.id)
+    assert api.list_reward_assignments(reward_id).total == 0
+    again = api.create_reward_assignment(reward_id, assign_body(campaign))
+    assert again.id != created.id

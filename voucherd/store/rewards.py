@@ -12,15 +12,18 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from voucherd.store import ids, validation_rules
 from voucherd.store.errors import Duplicate, InvalidPayload, NotFound
 from voucherd.store.listing import ListQuery, ordering, page
 from voucherd.store.schema import campaigns, reward_assignments, rewards
+from voucherd.store.schema import validation_rule_assignments as rule_assignments
 from voucherd.store.wire import iso
 
 RESOURCE = "reward"
+# The parameters object each reward type carries.
+PARAMETER_OF_TYPE = {"CAMPAIGN": "campaign", "COIN": "coin", "MATERIAL": "product"}
 ASSIGNMENT = "reward_assignment"
 
 
@@ -104,6 +107,63 @@ def list_rewards(
     order_by = ordering(query, {"created_at": rewards.c.created_at}, "-created_at", rewards.c.id)
     rows, total = page(conn, base, query, order_by)
     return [_render(row) for row in rows], total
+
+
+def update_reward(
+    conn: Connection,
+    project_id: str,
+    reward_id: str,
+    fields: Mapping[str, Any],
+    *,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Replace the given top-level fields of a reward; its type cannot change.
+
+    ``parameters`` must be the object of the reward's type (``coin`` for COIN ...),
+    else 400 ``invalid_payload``. Raises NotFound for an unknown reward.
+    """
+    row = conn.execute(
+        select(rewards).where(rewards.c.project_id == project_id, rewards.c.id == reward_id)
+    ).first()
+    if row is None:
+        raise NotFound(RESOURCE, reward_id)
+    parameters = fields.get("parameters")
+    if parameters is not None:
+        expected = PARAMETER_OF_TYPE[row.type]
+        if set(parameters) != {expected}:
+            raise InvalidPayload(
+                f"Property .parameters should only have '{expected}' for a {row.type} reward"
+            )
+    data = {**row.data, **fields}
+    conn.execute(
+        update(rewards)
+        .where(rewards.c.project_id == project_id, rewards.c.id == reward_id)
+        .values(data=data, updated_at=now)
+    )
+    return get_reward(conn, project_id, reward_id)
+
+
+def delete_reward(conn: Connection, project_id: str, reward_id: str) -> None:
+    """Delete a reward, its assignments and their validation-rule assignments."""
+    get_reward(conn, project_id, reward_id)
+    assignment_ids = select(reward_assignments.c.id).where(
+        reward_assignments.c.project_id == project_id, reward_assignments.c.reward_id == reward_id
+    )
+    conn.execute(
+        delete(rule_assignments).where(
+            rule_assignments.c.project_id == project_id,
+            rule_assignments.c.related_object_id.in_(assignment_ids),
+        )
+    )
+    conn.execute(
+        delete(reward_assignments).where(
+            reward_assignments.c.project_id == project_id,
+            reward_assignments.c.reward_id == reward_id,
+        )
+    )
+    conn.execute(
+        delete(rewards).where(rewards.c.project_id == project_id, rewards.c.id == reward_id)
+    )
 
 
 # --- assignments -----------------------------------------------------------------
@@ -242,3 +302,52 @@ def find_reward_assignment_for_campaign(
         .order_by(reward_assignments.c.created_at, reward_assignments.c.id)
     ).first()
     return None if row is None else _render_assignment(row)
+
+
+def update_reward_assignment(
+    conn: Connection,
+    project_id: str,
+    reward_id: str,
+    assignment_id: str,
+    *,
+    points: int | None,
+    auto_redeem: bool | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Change the price (``points``) or ``auto_redeem`` of an assignment; None keeps a value."""
+    current = get_reward_assignment(conn, project_id, reward_id, assignment_id)
+    loyalty = dict(current["parameters"].get("loyalty", {}))
+    if points is not None:
+        loyalty["points"] = points
+    if auto_redeem is not None:
+        loyalty["auto_redeem"] = auto_redeem
+    conn.execute(
+        update(reward_assignments)
+        .where(
+            reward_assignments.c.project_id == project_id, reward_assignments.c.id == assignment_id
+        )
+        .values(
+            points=loyalty.get("points"),
+            data={"parameters": {"loyalty": loyalty}},
+            updated_at=now,
+        )
+    )
+    return get_reward_assignment(conn, project_id, reward_id, assignment_id)
+
+
+def delete_reward_assignment(
+    conn: Connection, project_id: str, reward_id: str, assignment_id: str
+) -> None:
+    """Remove a reward from a campaign (and the validation rules assigned to that offer)."""
+    get_reward_assignment(conn, project_id, reward_id, assignment_id)
+    conn.execute(
+        delete(rule_assignments).where(
+            rule_assignments.c.project_id == project_id,
+            rule_assignments.c.related_object_id == assignment_id,
+        )
+    )
+    conn.execute(
+        delete(reward_assignments).where(
+            reward_assignments.c.project_id == project_id, reward_assignments.c.id == assignment_id
+        )
+    )

@@ -10,16 +10,21 @@ from starlette.responses import Response
 from voucherd.api.body import json_body
 from voucherd.api.deps import DB, Clock, ServerProject
 from voucherd.api.listing import list_envelope, list_query
-from voucherd.api.responses import json_response
+from voucherd.api.responses import json_response, no_content
 from voucherd.api.schemas.rewards import (
     RewardsAssignmentsCreateRequestBody,
+    RewardsAssignmentsCreateRequestBodyParametersLoyalty,
+    RewardsAssignmentsUpdateRequestBody,
     RewardsCreateRequestBody,
+    RewardsUpdateRequestBody,
 )
 from voucherd.store import rewards
 
 router = APIRouter(tags=["rewards"])
 
 AssignmentBody = RewardsAssignmentsCreateRequestBody
+AssignmentUpdateBody = RewardsAssignmentsUpdateRequestBody
+Loyalty = RewardsAssignmentsCreateRequestBodyParametersLoyalty
 
 
 @router.post("/v1/rewards")
@@ -54,6 +59,28 @@ def get_reward(reward_id: str, project: ServerProject, db: DB) -> Response:
     """Get a reward."""
     with db.read() as conn:
         return json_response(rewards.get_reward(conn, project.id, reward_id))
+
+
+@router.put("/v1/rewards/{reward_id}")
+def update_reward(
+    reward_id: str,
+    body: Annotated[RewardsUpdateRequestBody, Depends(json_body(RewardsUpdateRequestBody))],
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+) -> Response:
+    """Update a reward's name, parameters, stock, attributes or metadata."""
+    with db.write() as conn:
+        updated = rewards.update_reward(conn, project.id, reward_id, body.fields(), now=clock())
+    return json_response(updated)
+
+
+@router.delete("/v1/rewards/{reward_id}")
+def delete_reward(reward_id: str, project: ServerProject, db: DB) -> Response:
+    """Delete a reward and its assignments."""
+    with db.write() as conn:
+        rewards.delete_reward(conn, project.id, reward_id)
+    return no_content()
 
 
 @router.post("/v1/rewards/{reward_id}/assignments")
@@ -101,3 +128,37 @@ def get_reward_assignment(
         return json_response(
             rewards.get_reward_assignment(conn, project.id, reward_id, assignment_id)
         )
+
+
+@router.put("/v1/rewards/{reward_id}/assignments/{assignment_id}")
+def update_reward_assignment(
+    reward_id: str,
+    assignment_id: str,
+    body: Annotated[AssignmentUpdateBody, Depends(json_body(AssignmentUpdateBody))],
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+) -> Response:
+    """Change the points price or auto-redeem flag of a reward assignment."""
+    loyalty = (body.parameters.loyalty if body.parameters else None) or Loyalty()
+    with db.write() as conn:
+        updated = rewards.update_reward_assignment(
+            conn,
+            project.id,
+            reward_id,
+            assignment_id,
+            points=loyalty.points,
+            auto_redeem=loyalty.auto_redeem,
+            now=clock(),
+        )
+    return json_response(updated)
+
+
+@router.delete("/v1/rewards/{reward_id}/assignments/{assignment_id}")
+def delete_reward_assignment(
+    reward_id: str, assignment_id: str, project: ServerProject, db: DB
+) -> Response:
+    """Remove a reward from a campaign."""
+    with db.write() as conn:
+        rewards.delete_reward_assignment(conn, project.id, reward_id, assignment_id)
+    return no_content()

@@ -108,6 +108,21 @@ class RewardsCreateRequestBody(BaseModel):
         return {key: value for key, value in dumped.items() if key in self.model_fields_set}
 
 
+class RewardsUpdateRequestBody(BaseModel):
+    """PUT: the given top-level fields replace the stored ones; the type stays."""
+
+    name: str | None = None
+    parameters: RewardsCreateRequestBodyParameters | None = None
+    metadata: dict[str, Any] | None = None
+    stock: int | None = Field(default=None, ge=0)
+    attributes: RewardsCreateRequestBodyAttributes | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """The fields the client sent, nulls left out."""
+        dumped = self.model_dump(exclude_none=True)
+        return {key: value for key, value in dumped.items() if key in self.model_fields_set}
+
+
 class RewardsAssignmentsCreateRequestBodyParametersLoyalty(BaseModel):
     """The price of the reward in points."""
 
@@ -127,3 +142,9 @@ class RewardsAssignmentsCreateRequestBody(BaseModel):
     campaign: str
     parameters: RewardsAssignmentsCreateRequestBodyParameters | None = None
     validation_rules: list[str] | None = None
+
+
+class RewardsAssignmentsUpdateRequestBody(BaseModel):
+    """PUT: a new price in points and/or ``auto_redeem``."""
+
+    parameters: RewardsAssignmentsCreateRequestBodyParameters | None = None
