@@ -466,3 +466,18 @@ def test_rules_for_objects_gives_the_pipeline_every_assigned_rule_set(
     }
     assert found["camp_b"][0]["rules"] == RULES
     assert found["camp_b"][0]["assignments_count"] == 2
+
+
+def test_bad_start_date_is_invalid_query_params(http: httpx.Client) -> None:
+    response = http.get("/v1/validation-rules", params={"start_date": "yesterday"})
+    assert response.status_code == 400
+    assert response.json()["key"] == "invalid_query_params"
+
+
+def test_bundle_rules_are_kept_as_sent(api: voucherify.ValidationRulesApi) -> None:
+    bundle = {
+        "1": {"name": "order.items.any", "conditions": {"$is": [{"id": "prod_1"}]}},
+        "logic": "1",
+    }
+    rule_id = create(api, bundle_rules=bundle)
+    assert api.get_validation_rule(rule_id).bundle_rules == bundle

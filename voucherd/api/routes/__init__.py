@@ -18,6 +18,7 @@ from voucherd.api.routes import (
     products,
     promotions,
     redemptions,
+    rewards,
     stacking_rules,
     validation_rules,
     validations,
@@ -36,6 +37,7 @@ SERVER_ROUTERS: list[APIRouter] = [
     orders.router,
     categories.router,
     validation_rules.router,
+    rewards.router,
 ]
 CLIENT_ROUTERS: list[APIRouter] = [client.router]
 MANAGEMENT_ROUTERS: list[APIRouter] = [stacking_rules.router]
