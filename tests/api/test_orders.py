@@ -123,6 +123,27 @@ def test_create_prices_items_from_the_catalogue_and_computes_amounts(
     assert "product" not in third
 
 
+def test_a_shipping_line_resolves_to_the_reserved_shipping_product(
+    sdk: voucherify.ApiClient,
+) -> None:
+    order = create(
+        sdk,
+        items=[{"source_id": "5h1pp1ng", "related_object": "product", "quantity": 1, "price": 990}],
+    )
+    line = order.items[0]
+    assert (line.product_id, line.source_id, line.amount, order.amount) == (
+        "prod_5h1pp1ng",
+        "5h1pp1ng",
+        990,
+        990,
+    )
+    assert (line.product.id, line.product.name, line.product.price) == (
+        "prod_5h1pp1ng",
+        "Shipping",
+        None,
+    )
+
+
 def test_given_amounts_win_over_computed_ones(sdk: voucherify.ApiClient) -> None:
     shoe, _ = catalogue(sdk)
     order = create(

@@ -193,6 +193,11 @@ def test_shipping_product_exists_in_every_project(
     assert api(sdk).get_product("5h1pp1ng").id == "prod_5h1pp1ng"
     response = http.put("/v1/products/prod_5h1pp1ng", json={"name": "Post"})
     assert (response.status_code, response.json()["key"]) == (400, "invalid_product")
+    response = http.post("/v1/products", json={"source_id": "5h1pp1ng", "name": "Post"})
+    assert (response.status_code, response.json()["key"]) == (400, "invalid_product")
+    response = http.delete("/v1/products/prod_5h1pp1ng")
+    assert (response.status_code, response.json()["key"]) == (400, "invalid_product")
+    assert api(sdk).list_products().total == 0
     assert api(sdk).get_product("prod_5h1pp1ng").name == "Shipping"
 
 

@@ -119,7 +119,9 @@ def _data(
 def create_product(
     conn: Connection, project_id: str, payload: Mapping[str, Any], now: dt.datetime
 ) -> Record:
-    """Insert a product (callers check that its source_id is free)."""
+    """Insert a product (callers check that its source_id is free; ``5h1pp1ng`` is reserved)."""
+    if is_shipping(payload.get("source_id") or ""):
+        _refuse_shipping({"id": SHIPPING_PRODUCT_ID})
     values = {
         "id": new_id("prod"),
         "project_id": project_id,
