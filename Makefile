@@ -44,5 +44,11 @@ fmt: $(VENV)/.test-deps ## format and auto-fix
 bench: $(VENV)/.test-deps ## run the benchmarks (prints figures, writes bench/results/)
 	$(BIN)/python -m bench
 
+soak: $(VENV)/.test-deps ## longer hardening runs: fuzzing with fresh examples, more crash rounds
+	scripts/ensure-postgres
+	VOUCHERD_SOAK=1 VOUCHERD_FUZZ_EXAMPLES=$${VOUCHERD_FUZZ_EXAMPLES:-200} \
+	VOUCHERD_CRASH_ROUNDS=$${VOUCHERD_CRASH_ROUNDS:-12} \
+	$(BIN)/pytest tests/hardening $(PYTEST_ARGS)
+
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

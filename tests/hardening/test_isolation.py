@@ -7,20 +7,17 @@ until someone states what another project's keys must get from it.
 
 from __future__ import annotations
 
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.openapi import operations
 from tests.support.rows import count_rows
 from tests.support.servers import ThreadServer
-from voucherd.api.app import create_app
-from voucherd.settings import Settings
 from voucherd.store import projects
 from voucherd.store.db import Database
 from voucherd.store.projects import ProjectKeys
@@ -152,19 +149,6 @@ ASSIGNMENT_OF = {
     "/v1/validation-rules/": "rule_assignment_id",
     "/v1/rewards/": "reward_assignment_id",
 }
-
-
-def operations(prefixes: tuple[str, ...]) -> list[str]:
-    """``"METHOD /path"`` of every documented operation under ``prefixes``."""
-    # The engine is lazy: this file is never created.
-    unused = Path(tempfile.gettempdir()) / "voucherd-openapi-never-created.db"
-    document = create_app(Settings(database_url=f"sqlite:///{unused}")).openapi()
-    return sorted(
-        f"{method.upper()} {path}"
-        for path, item in document["paths"].items()
-        if path.startswith(prefixes)
-        for method in item
-    )
 
 
 def test_matrix_covers_every_route() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from fastapi import Depends, FastAPI
 
 from voucherd import __version__
-from voucherd.api import errors
+from voucherd.api import errors, openapi
 from voucherd.api.deps import client_project, management_project, server_project
 from voucherd.api.middleware import RequestContextMiddleware
 from voucherd.api.responses import JSONResponse
@@ -54,6 +54,15 @@ def create_app(
         app.include_router(router, dependencies=[Depends(client_project)])
     for router in MANAGEMENT_ROUTERS:
         app.include_router(router, dependencies=[Depends(management_project)])
+    openapi.install(
+        app,
+        {
+            "public": PUBLIC_ROUTERS,
+            "server": SERVER_ROUTERS,
+            "client": CLIENT_ROUTERS,
+            "management": MANAGEMENT_ROUTERS,
+        },
+    )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 

@@ -20,6 +20,9 @@ from voucherd.store.errors import InvalidPayload, VoucherdError
 
 M = TypeVar("M", bound=BaseModel)
 
+# ``json_body`` marks its dependency with the model, so voucherd.api.openapi can document it.
+BODY_MODEL_ATTRIBUTE = "voucherd_body_model"
+
 
 class PayloadTooLarge(VoucherdError):
     """The body exceeds ``VOUCHERD_MAX_BODY_BYTES``."""
@@ -39,20 +42,36 @@ def drop_nulls(value: Any) -> Any:
     return value
 
 
-def _depth(value: Any, limit: int) -> int:
-    """Nesting depth of a JSON value, stopping as soon as it passes ``limit``."""
+# Integers beyond JavaScript's safe range are refused: Voucherify's SDKs and API cannot
+# carry them exactly, and larger ones overflowed our BIGINT columns on PostgreSQL (500s
+# the fuzzer found). INT32 bounds fields stored in 32-bit columns (schemas use it).
+MAX_SAFE_INTEGER = 2**53 - 1
+INT32_MAX = 2**31 - 1
+
+
+def _check_values(value: Any, limit: int) -> None:
+    """Refuse what no store can keep: nesting past ``limit``, NUL characters, huge integers.
+
+    PostgreSQL's text and jsonb reject ``\u0000`` (SQLite would keep it), so a NUL in any
+    key or string is a 400 on both backends rather than a 500 on one.
+    """
     stack: list[tuple[Any, int]] = [(value, 1)]
-    deepest = 0
     while stack:
         node, level = stack.pop()
-        deepest = max(deepest, level)
-        if deepest > limit:
-            return deepest
+        if level > limit:
+            raise InvalidPayload(f"Request body is nested deeper than {limit} levels")
         if isinstance(node, dict):
-            stack.extend((v, level + 1) for v in node.values())
+            for key, item in node.items():
+                if "\x00" in key:
+                    raise InvalidPayload("Request body contains a NUL character (\\u0000)")
+                stack.append((item, level + 1))
         elif isinstance(node, list):
-            stack.extend((v, level + 1) for v in node)
-    return deepest
+            stack.extend((item, level + 1) for item in node)
+        elif isinstance(node, str):
+            if "\x00" in node:
+                raise InvalidPayload("Request body contains a NUL character (\\u0000)")
+        elif isinstance(node, int) and not isinstance(node, bool) and abs(node) > MAX_SAFE_INTEGER:
+            raise InvalidPayload(f"Request body has an integer beyond ±{MAX_SAFE_INTEGER}")
 
 
 def parse_json_object(raw: bytes, *, max_bytes: int, max_depth: int) -> dict[str, Any]:
@@ -67,8 +86,7 @@ def parse_json_object(raw: bytes, *, max_bytes: int, max_depth: int) -> dict[str
         raise InvalidPayload(f"Request body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise InvalidPayload("Request body must be a JSON object")
-    if _depth(data, max_depth) > max_depth:
-        raise InvalidPayload(f"Request body is nested deeper than {max_depth} levels")
+    _check_values(data, max_depth)
     return data
 
 
@@ -115,6 +133,7 @@ def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
         return validate(model, await read_object(request))
 
     dependency.__name__ = f"json_body_{model.__name__}"
+    setattr(dependency, BODY_MODEL_ATTRIBUTE, model)
     return dependency
 
 
