@@ -11,6 +11,7 @@ from voucherd import __version__
 from voucherd.api import errors, openapi
 from voucherd.api.deps import client_project, management_project, server_project
 from voucherd.api.middleware import RequestContextMiddleware
+from voucherd.api.ratelimit import RateLimiter
 from voucherd.api.responses import JSONResponse
 from voucherd.api.routes import CLIENT_ROUTERS, MANAGEMENT_ROUTERS, PUBLIC_ROUTERS, SERVER_ROUTERS
 from voucherd.settings import Settings
@@ -45,6 +46,7 @@ def create_app(
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
     app.state.clock = clock
+    app.state.rate_limiter = RateLimiter()
     errors.install(app)
     for router in PUBLIC_ROUTERS:
         app.include_router(router)

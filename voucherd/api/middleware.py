@@ -14,6 +14,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voucherd.api.errors import envelope, internal_error_body, log_unexpected, status_for
+from voucherd.api.ratelimit import STATE_KEY as RATE_LIMIT_STATE
 from voucherd.store.ids import new_request_id
 
 access_log = logging.getLogger("voucherd.access")
@@ -43,6 +44,9 @@ class RequestContextMiddleware:
                 status_holder["started"] = True
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
+                # Set by voucherd.api.ratelimit once the project is known.
+                for name, value in scope["state"].get(RATE_LIMIT_STATE, {}).items():
+                    headers.append((name.lower().encode(), value.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
