@@ -205,7 +205,15 @@ products = Table(
     *_timestamps(),
     Column("deleted_at", Timestamp(), nullable=True),
     Index("ix_products_project_created", "project_id", "created_at"),
-    Index("ix_products_project_source", "project_id", "source_id"),
+    # A source_id names one live product per project; a deleted one may be reused.
+    Index(
+        "uq_products_project_source_live",
+        "project_id",
+        "source_id",
+        unique=True,
+        sqlite_where=text("deleted_at IS NULL"),
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
 )
 
 skus = Table(
@@ -220,7 +228,15 @@ skus = Table(
     *_timestamps(),
     Column("deleted_at", Timestamp(), nullable=True),
     Index("ix_skus_product", "product_id"),
-    Index("ix_skus_project_source", "project_id", "source_id"),
+    # Likewise one live SKU per source_id in a project.
+    Index(
+        "uq_skus_project_source_live",
+        "project_id",
+        "source_id",
+        unique=True,
+        sqlite_where=text("deleted_at IS NULL"),
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
 )
 
 orders = Table(

@@ -9,20 +9,35 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from voucherd.api.routes import (
+    campaigns,
     categories,
+    client,
+    customers,
     health,
+    orders,
+    products,
+    promotions,
     redemptions,
     rewards,
     stacking_rules,
     validation_rules,
+    validations,
+    vouchers,
 )
 
 PUBLIC_ROUTERS: list[APIRouter] = [health.router]
 SERVER_ROUTERS: list[APIRouter] = [
     redemptions.router,
+    validations.router,
+    vouchers.router,
+    campaigns.router,
+    promotions.router,
+    customers.router,
+    products.router,
+    orders.router,
     categories.router,
     validation_rules.router,
     rewards.router,
 ]
-CLIENT_ROUTERS: list[APIRouter] = []
+CLIENT_ROUTERS: list[APIRouter] = [client.router]
 MANAGEMENT_ROUTERS: list[APIRouter] = [stacking_rules.router]

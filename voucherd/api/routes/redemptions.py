@@ -1,15 +1,42 @@
-"""Redemptions: read redemptions and rollbacks (the seeds' RedemptionsApi)."""
+"""Redemptions: redeem stackable discounts and read redemptions (the seeds' RedemptionsApi)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from voucherd.api.deps import DB, ServerProject
+from voucherd.api.body import json_body
+from voucherd.api.deps import DB, Clock, ServerProject
 from voucherd.api.responses import json_response
-from voucherd.store import redemptions
+from voucherd.api.schemas.redemptions import RedemptionsRedeemRequestBody
+from voucherd.api.stackable import body_dict, caller_for, idempotency_for, respond
+from voucherd.store import redemptions, stackable
+from voucherd.store.stackable import IdempotentRequest
 
 router = APIRouter(tags=["redemptions"])
+
+RedeemBody = Annotated[
+    RedemptionsRedeemRequestBody, Depends(json_body(RedemptionsRedeemRequestBody))
+]
+RedeemKey = Annotated[IdempotentRequest | None, Depends(idempotency_for("POST /v1/redemptions"))]
+
+
+@router.post("/v1/redemptions")
+def redeem_stacked_discounts(
+    request: Request,
+    body: RedeemBody,
+    idempotent: RedeemKey,
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+) -> Response:
+    """Redeem 1–30 redeemables against one order, all or nothing (``Idempotency-Key`` aware)."""
+    answer = stackable.redeem(
+        db, caller_for(request, project), body_dict(body), clock(), idempotent=idempotent
+    )
+    return respond(answer)
 
 
 @router.get("/v1/redemptions/{redemption_id}")

@@ -210,7 +210,11 @@ def upgrade() -> None:
             "ix_products_project_created", ["project_id", "created_at"], unique=False
         )
         batch_op.create_index(
-            "ix_products_project_source", ["project_id", "source_id"], unique=False
+            "uq_products_project_source_live",
+            ["project_id", "source_id"],
+            unique=True,
+            sqlite_where=sa.text("deleted_at IS NULL"),
+            postgresql_where=sa.text("deleted_at IS NULL"),
         )
 
     op.create_table(
@@ -477,7 +481,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("skus", schema=None) as batch_op:
         batch_op.create_index("ix_skus_product", ["product_id"], unique=False)
-        batch_op.create_index("ix_skus_project_source", ["project_id", "source_id"], unique=False)
+        batch_op.create_index(
+            "uq_skus_project_source_live",
+            ["project_id", "source_id"],
+            unique=True,
+            sqlite_where=sa.text("deleted_at IS NULL"),
+            postgresql_where=sa.text("deleted_at IS NULL"),
+        )
 
     op.create_table(
         "validation_rule_assignments",
@@ -627,7 +637,11 @@ def downgrade() -> None:
 
     op.drop_table("validation_rule_assignments")
     with op.batch_alter_table("skus", schema=None) as batch_op:
-        batch_op.drop_index("ix_skus_project_source")
+        batch_op.drop_index(
+            "uq_skus_project_source_live",
+            sqlite_where=sa.text("deleted_at IS NULL"),
+            postgresql_where=sa.text("deleted_at IS NULL"),
+        )
         batch_op.drop_index("ix_skus_product")
 
     op.drop_table("skus")
@@ -669,7 +683,11 @@ def downgrade() -> None:
 
     op.drop_table("redemptions")
     with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.drop_index("ix_products_project_source")
+        batch_op.drop_index(
+            "uq_products_project_source_live",
+            sqlite_where=sa.text("deleted_at IS NULL"),
+            postgresql_where=sa.text("deleted_at IS NULL"),
+        )
         batch_op.drop_index("ix_products_project_created")
 
     op.drop_table("products")

@@ -1,0 +1,109 @@
+"""Vouchers: create, read, update, enable/disable, delete and list (the SDK's VouchersApi)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from voucherd.api.body import json_body
+from voucherd.api.deps import DB, Clock, ServerProject
+from voucherd.api.listing import list_envelope, list_query
+from voucherd.api.responses import json_response, no_content
+from voucherd.api.schemas.vouchers import (
+    VouchersCreateRequestBody,
+    VouchersCreateWithSpecificCodeRequestBody,
+    VouchersUpdateRequestBody,
+    dump,
+)
+from voucherd.store import vouchers
+
+router = APIRouter(tags=["vouchers"])
+
+
+@router.post("/v1/vouchers")
+def generate_random_code(
+    body: Annotated[VouchersCreateRequestBody, Depends(json_body(VouchersCreateRequestBody))],
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+) -> Response:
+    """Create a voucher with the given ``code`` or a generated one."""
+    with db.write() as conn:
+        row = vouchers.create_voucher(conn, project.id, dump(body), now=clock())
+        return json_response(vouchers.voucher_json(conn, project.id, row))
+
+
+@router.get("/v1/vouchers")
+def list_vouchers(request: Request, project: ServerProject, db: DB) -> Response:
+    """List vouchers, newest first."""
+    query = list_query(request, max_page=99)
+    with db.read() as conn:
+        items, total = vouchers.list_vouchers(conn, project.id, query)
+    return json_response(list_envelope("vouchers", list(items), total))
+
+
+@router.post("/v1/vouchers/{code}")
+def create_voucher(
+    code: str,
+    body: Annotated[
+        VouchersCreateWithSpecificCodeRequestBody,
+        Depends(json_body(VouchersCreateWithSpecificCodeRequestBody)),
+    ],
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+) -> Response:
+    """Create a voucher with exactly the code in the path."""
+    with db.write() as conn:
+        row = vouchers.create_voucher(conn, project.id, dump(body), now=clock(), code=code)
+        return json_response(vouchers.voucher_json(conn, project.id, row))
+
+
+@router.get("/v1/vouchers/{code}")
+def get_voucher(code: str, project: ServerProject, db: DB) -> Response:
+    """Get a voucher by code or id, with its validation rule assignments."""
+    with db.read() as conn:
+        row = vouchers.get_voucher(conn, project.id, code)
+        return json_response(vouchers.voucher_json(conn, project.id, row))
+
+
+@router.put("/v1/vouchers/{code}")
+def update_voucher(
+    code: str,
+    body: Annotated[VouchersUpdateRequestBody, Depends(json_body(VouchersUpdateRequestBody))],
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+) -> Response:
+    """Update the fields present in the body."""
+    with db.write() as conn:
+        row = vouchers.update_voucher(conn, project.id, code, dump(body), now=clock())
+        return json_response(vouchers.voucher_json(conn, project.id, row))
+
+
+@router.delete("/v1/vouchers/{code}")
+def delete_voucher(
+    code: str, project: ServerProject, db: DB, clock: Clock, force: bool = False
+) -> Response:
+    """Delete a voucher (``force`` accepted; both behave as a permanent delete)."""
+    with db.write() as conn:
+        vouchers.delete_voucher(conn, project.id, code, now=clock())
+    return no_content()
+
+
+@router.post("/v1/vouchers/{code}/enable")
+def enable_voucher(code: str, project: ServerProject, db: DB, clock: Clock) -> Response:
+    """Set ``active`` to true."""
+    with db.write() as conn:
+        row = vouchers.set_active(conn, project.id, code, True, now=clock())
+        return json_response(vouchers.voucher_json(conn, project.id, row))
+
+
+@router.post("/v1/vouchers/{code}/disable")
+def disable_voucher(code: str, project: ServerProject, db: DB, clock: Clock) -> Response:
+    """Set ``active`` to false."""
+    with db.write() as conn:
+        row = vouchers.set_active(conn, project.id, code, False, now=clock())
+        return json_response(vouchers.voucher_json(conn, project.id, row))

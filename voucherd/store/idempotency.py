@@ -1,0 +1,129 @@
+"""Idempotency keys for POST /v1/redemptions and rollbacks (beyond Voucherify).
+
+A retry with the same ``Idempotency-Key`` and the same body gets the first
+response again without redeeming twice; the same key with another body gets 409
+``idempotency_key_reused``. Keys live 24 hours.
+
+The key row is written in the *same* transaction as the redemption it answers,
+so the two commit (or vanish) together: a crash can never leave a redemption
+without its key or a key without its redemption. Two concurrent requests with one
+key serialise on the primary key (PostgreSQL blocks the second INSERT until the
+first commits, then it conflicts; SQLite serialises writers with BEGIN IMMEDIATE),
+and the loser replays the winner's stored response.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+import orjson
+from sqlalchemy import Connection, delete, insert, select, update
+
+from voucherd.store.errors import VoucherdError
+from voucherd.store.schema import idempotency_keys
+
+TTL = dt.timedelta(hours=24)
+
+
+class IdempotencyKeyReused(VoucherdError):
+    """The key was used before with a different request body."""
+
+    key = "idempotency_key_reused"
+    message = "Idempotency key reused"
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """A response recorded for a key: what a retry gets back."""
+
+    status_code: int
+    body: bytes
+
+
+def request_hash(endpoint: str, body: bytes) -> str:
+    """SHA-256 of the endpoint and the canonical JSON of the body (key order ignored)."""
+    try:
+        canonical = orjson.dumps(orjson.loads(body or b"{}"), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONDecodeError:
+        canonical = body
+    return hashlib.sha256(endpoint.encode() + b"\n" + canonical).hexdigest()
+
+
+def lookup(
+    conn: Connection, project_id: str, key: str, endpoint: str, digest: str, now: dt.datetime
+) -> StoredResponse | None:
+    """The stored response for a live key, None if the key is new (or expired).
+
+    Raises IdempotencyKeyReused when the key was used with another body.
+    """
+    row = conn.execute(
+        select(
+            idempotency_keys.c.request_hash,
+            idempotency_keys.c.status_code,
+            idempotency_keys.c.response,
+            idempotency_keys.c.expires_at,
+        ).where(
+            idempotency_keys.c.project_id == project_id,
+            idempotency_keys.c.key == key,
+            idempotency_keys.c.endpoint == endpoint,
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.expires_at <= now:
+        conn.execute(
+            delete(idempotency_keys).where(
+                idempotency_keys.c.project_id == project_id,
+                idempotency_keys.c.key == key,
+                idempotency_keys.c.endpoint == endpoint,
+            )
+        )
+        return None
+    if row.request_hash != digest:
+        raise IdempotencyKeyReused(
+            f"Idempotency-Key {key!r} was already used with a different request body"
+        )
+    return StoredResponse(int(row.status_code), (row.response or "").encode())
+
+
+def record(
+    conn: Connection,
+    project_id: str,
+    key: str,
+    endpoint: str,
+    digest: str,
+    status_code: int,
+    body: bytes,
+    now: dt.datetime,
+) -> None:
+    """Remember the response for ``key`` (in the caller's transaction)."""
+    values = {
+        "request_hash": digest,
+        "status_code": status_code,
+        "response": body.decode(),
+        "created_at": now,
+        "expires_at": now + TTL,
+    }
+    updated = conn.execute(
+        update(idempotency_keys)
+        .where(
+            idempotency_keys.c.project_id == project_id,
+            idempotency_keys.c.key == key,
+            idempotency_keys.c.endpoint == endpoint,
+        )
+        .values(**values)
+    )
+    if updated.rowcount == 0:
+        conn.execute(
+            insert(idempotency_keys).values(
+                project_id=project_id, key=key, endpoint=endpoint, **values
+            )
+        )
+
+
+def purge_expired(conn: Connection, now: dt.datetime) -> int:
+    """Delete expired keys of every project; returns how many went."""
+    result = conn.execute(delete(idempotency_keys).where(idempotency_keys.c.expires_at <= now))
+    return int(result.rowcount)

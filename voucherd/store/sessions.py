@@ -1,0 +1,156 @@
+"""LOCK sessions: reservations of quantity, gift credits and points (BEHAVIOR.md §13).
+
+A validation with ``session: {type: "LOCK"}`` reserves, per locked voucher or
+tier, one unit of quantity plus the credits and points it asked for, until the
+TTL runs out. Other requests see reserved amounts as used; a redemption under the
+same key consumes (deletes) the reservation so it is not counted twice.
+Expired rows are ignored by every query and deleted lazily.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from voucherd.store import ids
+from voucherd.store.errors import NotFound
+from voucherd.store.schema import sessions
+
+TTL_UNITS = {
+    "DAYS": dt.timedelta(days=1),
+    "HOURS": dt.timedelta(hours=1),
+    "MINUTES": dt.timedelta(minutes=1),
+    "SECONDS": dt.timedelta(seconds=1),
+    "MILLISECONDS": dt.timedelta(milliseconds=1),
+    "MICROSECONDS": dt.timedelta(microseconds=1),
+    "NANOSECONDS": dt.timedelta(microseconds=0.001),
+}
+DEFAULT_TTL = 7
+DEFAULT_TTL_UNIT = "DAYS"
+
+
+@dataclass(frozen=True)
+class Reserved:
+    """What live sessions hold on one voucher or tier."""
+
+    quantity: int = 0
+    credits: int = 0
+    points: int = 0
+
+
+def new_key() -> str:
+    """A generated session key: ``ssn_`` + 32 alphanumerics-ish hex."""
+    return "ssn_" + ids.new_token(24).replace("-", "x").replace("_", "y")[:32]
+
+
+def expiry(now: dt.datetime, ttl: float | None, unit: str | None) -> dt.datetime:
+    """When a session opened ``now`` with ``ttl`` ``unit`` ends (default 7 days)."""
+    amount = DEFAULT_TTL if ttl is None else ttl
+    return now + TTL_UNITS[unit or DEFAULT_TTL_UNIT] * amount
+
+
+def reserved_by_others(
+    conn: Connection,
+    project_id: str,
+    related_ids: Iterable[str],
+    own_key: str | None,
+    now: dt.datetime,
+) -> dict[str, Reserved]:
+    """Live reservations on each object, leaving out the caller's own session."""
+    wanted = list(related_ids)
+    if not wanted:
+        return {}
+    query = (
+        select(
+            sessions.c.related_object_id,
+            func.sum(sessions.c.quantity),
+            func.sum(sessions.c.credits),
+            func.sum(sessions.c.points),
+        )
+        .where(
+            sessions.c.project_id == project_id,
+            sessions.c.related_object_id.in_(wanted),
+            sessions.c.expires_at > now,
+        )
+        .group_by(sessions.c.related_object_id)
+    )
+    if own_key is not None:
+        query = query.where(sessions.c.key != own_key)
+    return {
+        row[0]: Reserved(int(row[1] or 0), int(row[2] or 0), int(row[3] or 0))
+        for row in conn.execute(query)
+    }
+
+
+def reserve(
+    conn: Connection,
+    project_id: str,
+    key: str,
+    related_id: str,
+    *,
+    quantity: int,
+    credits: int,
+    points: int,
+    expires_at: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    """Create or overwrite the reservation of ``key`` on ``related_id`` (§13: reuse overwrites)."""
+    values = {
+        "quantity": quantity,
+        "credits": credits,
+        "points": points,
+        "expires_at": expires_at,
+    }
+    updated = conn.execute(
+        update(sessions)
+        .where(
+            sessions.c.project_id == project_id,
+            sessions.c.key == key,
+            sessions.c.related_object_id == related_id,
+        )
+        .values(**values)
+    )
+    if updated.rowcount == 0:
+        conn.execute(
+            insert(sessions).values(
+                id=ids.new_id("ssnr"),
+                project_id=project_id,
+                key=key,
+                related_object_id=related_id,
+                created_at=now,
+                **values,
+            )
+        )
+
+
+def consume(conn: Connection, project_id: str, key: str, related_ids: Iterable[str]) -> None:
+    """Drop the reservations of ``key`` on the redeemed objects (the redemption used them)."""
+    conn.execute(
+        delete(sessions).where(
+            sessions.c.project_id == project_id,
+            sessions.c.key == key,
+            sessions.c.related_object_id.in_(list(related_ids)),
+        )
+    )
+
+
+def release(conn: Connection, project_id: str, key: str, related_id: str, now: dt.datetime) -> None:
+    """Free a live reservation; NotFound(session) when there is none."""
+    result = conn.execute(
+        delete(sessions).where(
+            sessions.c.project_id == project_id,
+            sessions.c.key == key,
+            sessions.c.related_object_id == related_id,
+            sessions.c.expires_at > now,
+        )
+    )
+    if result.rowcount == 0:
+        raise NotFound("session", key, f"Cannot find session with id {key}")
+
+
+def purge_expired(conn: Connection, now: dt.datetime) -> int:
+    """Delete expired reservations of every project."""
+    return int(conn.execute(delete(sessions).where(sessions.c.expires_at <= now)).rowcount)
