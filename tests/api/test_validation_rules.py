@@ -381,8 +381,17 @@ def test_every_related_object_type_can_be_assigned(
             {"name": "Coin", "parameters": {"coin": {"exchange_ratio": 1, "points_ratio": "1"}}}
         )
     )
+    loyalty = voucherify.CampaignsApi(sdk).create_campaign(
+        voucherify.CampaignsCreateRequestBody.from_dict(
+            {
+                "name": f"loyalty-{uuid.uuid4().hex[:8]}",
+                "campaign_type": "LOYALTY_PROGRAM",
+                "voucher": {"type": "LOYALTY_CARD", "loyalty_card": {"points": 0}},
+            }
+        )
+    )
     reward_assignment = voucherify.RewardsApi(sdk).create_reward_assignment(
-        str(reward.id), voucherify.RewardsAssignmentsCreateRequestBody(campaign=campaign)
+        str(reward.id), voucherify.RewardsAssignmentsCreateRequestBody(campaign=loyalty.id)
     )
     targets = [
         ("voucher", new_voucher(sdk)),
