@@ -329,7 +329,7 @@ def generate_vouchers(
             project_id, code, spec, now, campaign_id=campaign.id, campaign_name=campaign.name
         )
 
-    return vouchers.insert_generated(conn, count, config, make_row)
+    return vouchers.insert_generated(conn, project_id, count, config, make_row)
 
 
 def _no_promotion(campaign: Row[Any]) -> None:
