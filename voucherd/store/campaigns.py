@@ -20,7 +20,9 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    String,
     bindparam,
+    cast,
     func,
     or_,
     select,
@@ -576,6 +578,15 @@ ORDERS: dict[str, ColumnElement[Any]] = {
 }
 
 
+def _extra_field(name: str) -> ColumnElement[Any] | None:
+    """Filter fields that live in ``data``: ``metadata.x``, ``voucher_type``, ``categories``."""
+    if name == "voucher_type":
+        return cast(campaigns.c.data["template"]["type"].as_string(), String)
+    if name == "categories":
+        return cast(campaigns.c.data["category"].as_string(), String)
+    return vouchers.metadata_field(campaigns.c.data, name)
+
+
 def list_campaigns(
     conn: Connection, project_id: str, query: ListQuery
 ) -> tuple[list[dict[str, Any]], int]:
@@ -595,9 +606,7 @@ def list_campaigns(
     if referral is not None:
         is_referral = campaigns.c.campaign_type == "REFERRAL_PROGRAM"
         base = base.where(is_referral if referral.lower() == "true" else ~is_referral)
-    clause = filter_clause(
-        query, FIELDS, lambda name: vouchers.metadata_field(campaigns.c.data, name)
-    )
+    clause = filter_clause(query, FIELDS, _extra_field)
     if clause is not None:
         base = base.where(clause)
     order_by = ordering(query, ORDERS, "-created_at", campaigns.c.id)

@@ -200,9 +200,13 @@ def render_voucher(
 def voucher_json(
     conn: Connection, project_id: str, row: Row[Any], *, with_assignments: bool = True
 ) -> dict[str, Any]:
-    """Render one voucher with its category and (optionally) its rule assignments."""
+    """Render one voucher with its category and (optionally) its and its campaign's rule assignments."""
     cats = catalog.load_categories(conn, project_id, [row.category_id])
-    assignments = catalog.assignments_list(conn, project_id, [row.id]) if with_assignments else None
+    assignments = None
+    if with_assignments:
+        # A voucher inherits its campaign's rules (BEHAVIOR.md §11.2): list both.
+        related = [row.id] if row.campaign_id is None else [row.id, row.campaign_id]
+        assignments = catalog.assignments_list(conn, project_id, related)
     return render_voucher(row, cats, assignments)
 
 
@@ -451,7 +455,14 @@ def create_voucher(
     base = None
     config = CodeConfig.from_dict(body.get("code_config"))
     if campaign is not None:
+        if campaign.campaign_type == "PROMOTION":
+            raise _invalid_voucher("A PROMOTION campaign has tiers, not vouchers")
         template = campaign.data.get("template") or {}
+        wanted = body.get("type")
+        if wanted is not None and wanted != template.get("type", DISCOUNT_VOUCHER):
+            raise _invalid_voucher(
+                f"Campaign {campaign.name} holds {template.get('type')} vouchers, not {wanted}"
+            )
         base = template_spec(template, campaign)
         if body.get("code_config") is None:
             config = CodeConfig.from_dict(template.get("code_config"))
