@@ -24,7 +24,6 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
-    or_,
     select,
     text,
     update,
@@ -64,19 +63,17 @@ def _invalid_campaign(details: str) -> BusinessRuleViolation:
 def find_campaign(
     conn: Connection, project_id: str, id_or_name: str, *, for_update: bool = False
 ) -> Row[Any] | None:
-    """The live campaign with this id or name, or None."""
-    query = select(campaigns).where(
-        campaigns.c.project_id == project_id,
-        LIVE,
-        or_(campaigns.c.id == id_or_name, campaigns.c.name == id_or_name),
-    )
-    if for_update:
-        query = query.with_for_update()
-    rows = conn.execute(query).all()
-    for row in rows:
-        if row.id == id_or_name:
+    """The live campaign with this id (or, failing that, this name), or None."""
+    for column in (campaigns.c.id, campaigns.c.name):
+        query = select(campaigns).where(
+            campaigns.c.project_id == project_id, LIVE, column == id_or_name
+        )
+        if for_update:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is not None:
             return row
-    return rows[0] if rows else None
+    return None
 
 
 def get_campaign(

@@ -76,26 +76,22 @@ def _invalid_voucher(details: str) -> BusinessRuleViolation:
 def find_voucher(
     conn: Connection, project_id: str, code_or_id: str, *, for_update: bool = False
 ) -> Row[Any] | None:
-    """The live voucher row with this code (or ``v_`` id), or None.
+    """The live voucher row with this code (or, failing that, this ``v_`` id), or None.
 
     ``for_update`` locks the row on PostgreSQL (SQLite's write transaction already
-    holds the database lock).
+    holds the database lock). Two single-index lookups rather than one ``OR``, so
+    both hit an index on either database.
     """
-    query = select(vouchers).where(
-        vouchers.c.project_id == project_id,
-        LIVE,
-        or_(vouchers.c.code == code_or_id, vouchers.c.id == code_or_id),
-    )
-    if for_update:
-        query = query.with_for_update()
-    rows = conn.execute(query).all()
-    if not rows:
-        return None
-    # A code that looks like someone else's id still wins: codes are what clients send.
-    for row in rows:
-        if row.code == code_or_id:
+    for column in (vouchers.c.code, vouchers.c.id):
+        query = select(vouchers).where(
+            vouchers.c.project_id == project_id, LIVE, column == code_or_id
+        )
+        if for_update:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is not None:
             return row
-    return rows[0]
+    return None
 
 
 def get_voucher(
