@@ -478,3 +478,46 @@ def test_list_filters_by_voucher_type_through_the_sdk(sdk: voucherify.ApiClient)
     )
     listed = api(sdk).list_campaigns(filters=filters)
     assert [c.name for c in listed.campaigns] == ["Gift"]
+
+
+def test_gift_amount_update_reaches_only_untouched_cards(
+    sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    from voucherd.store.schema import vouchers as voucher_table
+
+    campaign = create(
+        sdk, vouchers_count=2, voucher={"type": "GIFT_VOUCHER", "gift": {"amount": 2500}}
+    )
+    touched, fresh = codes_of(sdk, campaign.id)
+    with db.write() as conn:
+        conn.execute(
+            voucher_table.update()
+            .where(voucher_table.c.project_id == project.id, voucher_table.c.code == touched)
+            .values(gift_subtracted_amount=100)
+        )
+    updated = api(sdk).update_campaign(
+        campaign.id, voucherify.CampaignsUpdateRequestBody.from_dict({"gift": {"amount": 4000}})
+    )
+    assert updated.voucher.gift.amount == 4000
+    cards = voucherify.VouchersApi(sdk)
+    assert (cards.get_voucher(fresh).gift.amount, cards.get_voucher(fresh).gift.balance) == (
+        4000,
+        4000,
+    )
+    assert (cards.get_voucher(touched).gift.amount, cards.get_voucher(touched).gift.balance) == (
+        2500,
+        2400,
+    )
+
+
+def test_discount_update_on_a_gift_campaign_is_invalid_campaign(sdk: voucherify.ApiClient) -> None:
+    campaign = create(sdk, voucher={"type": "GIFT_VOUCHER", "gift": {"amount": 1}})
+    with pytest.raises(ApiException) as caught:
+        api(sdk).update_campaign(
+            campaign.id,
+            voucherify.CampaignsUpdateRequestBody.from_dict(
+                {"discount": PERCENT, "metadata": {"x": 1}}
+            ),
+        )
+    assert error_of(caught)["key"] == "invalid_campaign"
+    assert api(sdk).get_campaign(campaign.id).metadata == {}

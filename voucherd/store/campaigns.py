@@ -417,6 +417,7 @@ def update_campaign(
     values: dict[str, Any] = {"updated_at": now}
     voucher_values: dict[str, Any] = {}
     voucher_data: dict[str, Any] = {}
+    gift_change: tuple[int, int] | None = None
     for field in ("start_date", "expiration_date"):
         if body.get(field) is not None:
             values[field] = voucher_values[field] = catalog.parse_date(body[field], field)
@@ -448,7 +449,8 @@ def update_campaign(
         if kind != vouchers.GIFT_VOUCHER:
             raise _invalid_campaign("Only gift card campaigns have a gift")
         if gift.get("amount") is not None:
-            template["gift_amount"] = voucher_values["gift_amount"] = round(gift["amount"])
+            gift_change = (template.get("gift_amount") or 0, round(gift["amount"]))
+            template["gift_amount"] = gift_change[1]
         if gift.get("effect") is not None:
             template["gift_effect"] = voucher_data["gift_effect"] = gift["effect"]
     if body.get("category_id") is not None or body.get("category") is not None:
@@ -467,7 +469,30 @@ def update_campaign(
     )
     if voucher_values or voucher_data:
         _propagate(conn, project_id, row.id, voucher_values, voucher_data, now)
+    if gift_change is not None:
+        # Only cards still holding the old template amount, untouched by balance changes.
+        old_amount, new_amount = gift_change
+        conn.execute(
+            update(voucher_table)
+            .where(
+                *_untouched(project_id, row.id),
+                voucher_table.c.gift_amount == old_amount,
+                voucher_table.c.gift_subtracted_amount == 0,
+            )
+            .values(gift_amount=new_amount, updated_at=now)
+        )
     return get_campaign(conn, project_id, row.id)
+
+
+def _untouched(project_id: str, campaign_id: str) -> tuple[ColumnElement[bool], ...]:
+    """Live vouchers of the campaign nobody holds and nobody has redeemed."""
+    return (
+        voucher_table.c.project_id == project_id,
+        voucher_table.c.campaign_id == campaign_id,
+        voucher_table.c.deleted_at.is_(None),
+        voucher_table.c.holder_id.is_(None),
+        voucher_table.c.redeemed_quantity == 0,
+    )
 
 
 def _propagate(
@@ -479,13 +504,7 @@ def _propagate(
     now: dt.datetime,
 ) -> None:
     """Apply campaign changes to its unpublished, unredeemed live vouchers."""
-    untouched = (
-        voucher_table.c.project_id == project_id,
-        voucher_table.c.campaign_id == campaign_id,
-        voucher_table.c.deleted_at.is_(None),
-        voucher_table.c.holder_id.is_(None),
-        voucher_table.c.redeemed_quantity == 0,
-    )
+    untouched = _untouched(project_id, campaign_id)
     if not data_changes:
         conn.execute(update(voucher_table).where(*untouched).values(updated_at=now, **values))
         return
