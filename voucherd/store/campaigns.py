@@ -323,10 +323,13 @@ def generate_vouchers(
         conn, project_id, overrides, base=vouchers.template_spec(template, campaign)
     )
 
-    def make_row(code: str) -> dict[str, Any]:
-        return vouchers.build_row(
-            project_id, code, spec, now, campaign_id=campaign.id, campaign_name=campaign.name
-        )
+    # Every generated row is the same but for id and code: build it once.
+    template_row = vouchers.build_row(
+        project_id, "", spec, now, campaign_id=campaign.id, campaign_name=campaign.name
+    )
+
+    def make_row(code: str, voucher_id: str) -> dict[str, Any]:
+        return {**template_row, "id": voucher_id, "code": code}
 
     return vouchers.insert_generated(conn, project_id, count, config, make_row)
 
