@@ -540,3 +540,12 @@ def test_bulk_generation_skips_codes_already_taken(http: httpx.Client) -> None:
         codes.extend(v["code"] for v in listed["vouchers"])
     assert listed["total"] == 900
     assert len(codes) == len(set(codes)) == 900
+
+
+def test_list_by_status_and_referral_flag(sdk: voucherify.ApiClient) -> None:
+    create(sdk, name="Plain", voucher={"discount": PERCENT})
+    create(sdk, name="Refer", campaign_type="REFERRAL_PROGRAM", voucher={"discount": PERCENT})
+    assert api(sdk).list_campaigns(campaign_status="DONE").total == 2
+    assert api(sdk).list_campaigns(campaign_status="IN_PROGRESS").total == 0
+    assert [c.name for c in api(sdk).list_campaigns(is_referral_code=True).campaigns] == ["Refer"]
+    assert [c.name for c in api(sdk).list_campaigns(is_referral_code=False).campaigns] == ["Plain"]

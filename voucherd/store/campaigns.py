@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     bindparam,
     cast,
+    false,
     func,
     select,
     text,
@@ -611,7 +612,8 @@ def list_campaigns(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of live campaigns (newest first by default) and the total.
 
-    Shortcuts: ``campaign_type``, ``is_referral_code`` (true = REFERRAL_PROGRAM).
+    Shortcuts: ``campaign_type``, ``is_referral_code`` (true = REFERRAL_PROGRAM),
+    ``campaign_status`` (every campaign is ``DONE``).
     """
     base = select(campaigns).where(
         campaigns.c.project_id == project_id,
@@ -621,6 +623,10 @@ def list_campaigns(
     campaign_type = query.param("campaign_type")
     if campaign_type is not None:
         base = base.where(campaigns.c.campaign_type == campaign_type)
+    status = query.param("campaign_status")
+    if status is not None and status != "DONE":
+        # Generation is synchronous, so every campaign is DONE.
+        base = base.where(false())
     referral = query.param("is_referral_code")
     if referral is not None:
         is_referral = campaigns.c.campaign_type == "REFERRAL_PROGRAM"
