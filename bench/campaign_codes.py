@@ -8,6 +8,8 @@ Target: at most 6 s per database (Voucherify takes about a minute).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import platform
 import tempfile
 import time
 from pathlib import Path
@@ -19,6 +21,7 @@ from voucherd.store.schema import vouchers
 
 COUNT = 100_000
 TARGET_SECONDS = 6.0
+RESULTS = Path(__file__).parent / "results" / "campaign_codes.json"
 
 
 def run_once(db: Database, count: int = COUNT) -> float:
@@ -72,6 +75,21 @@ def main() -> list[tuple[str, float]]:
             db.dispose()
     finally:
         cluster.stop()
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "campaign_codes",
+                "codes": COUNT,
+                "target_seconds": TARGET_SECONDS,
+                "seconds": {backend: round(seconds, 2) for backend, seconds in results},
+                "machine": platform.platform(),
+                "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     for backend, seconds in results:
         verdict = "ok" if seconds <= TARGET_SECONDS else "SLOW"
         print(

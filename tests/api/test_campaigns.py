@@ -521,3 +521,31 @@ def test_discount_update_on_a_gift_campaign_is_invalid_campaign(sdk: voucherify.
         )
     assert error_of(caught)["key"] == "invalid_campaign"
     assert api(sdk).get_campaign(campaign.id).metadata == {}
+
+
+def test_bulk_generation_skips_codes_already_taken(http: httpx.Client) -> None:
+    # 600 + 300 of 1000 possible codes: the second campaign's batches must collide,
+    # which takes the bulk insert's duplicate-skipping fallback on both databases.
+    config = {"pattern": "###", "charset": "0123456789"}
+    for name, count in (("first", 600), ("second", 300)):
+        response = http.post(
+            "/v1/campaigns",
+            json={"name": name, "vouchers_count": count, "voucher": {"code_config": config}},
+        )
+        assert response.status_code == 200
+        assert response.json()["vouchers_count"] == count
+    codes: list[str] = []
+    for page in range(1, 10):
+        listed = http.get("/v1/vouchers", params={"limit": 100, "page": page}).json()
+        codes.extend(v["code"] for v in listed["vouchers"])
+    assert listed["total"] == 900
+    assert len(codes) == len(set(codes)) == 900
+
+
+def test_list_by_status_and_referral_flag(sdk: voucherify.ApiClient) -> None:
+    create(sdk, name="Plain", voucher={"discount": PERCENT})
+    create(sdk, name="Refer", campaign_type="REFERRAL_PROGRAM", voucher={"discount": PERCENT})
+    assert api(sdk).list_campaigns(campaign_status="DONE").total == 2
+    assert api(sdk).list_campaigns(campaign_status="IN_PROGRESS").total == 0
+    assert [c.name for c in api(sdk).list_campaigns(is_referral_code=True).campaigns] == ["Refer"]
+    assert [c.name for c in api(sdk).list_campaigns(is_referral_code=False).campaigns] == ["Plain"]

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     bindparam,
     cast,
+    false,
     func,
     select,
     text,
@@ -323,10 +324,13 @@ def generate_vouchers(
         conn, project_id, overrides, base=vouchers.template_spec(template, campaign)
     )
 
-    def make_row(code: str) -> dict[str, Any]:
-        return vouchers.build_row(
-            project_id, code, spec, now, campaign_id=campaign.id, campaign_name=campaign.name
-        )
+    # Every generated row is the same but for id and code: build it once.
+    template_row = vouchers.build_row(
+        project_id, "", spec, now, campaign_id=campaign.id, campaign_name=campaign.name
+    )
+
+    def make_row(code: str, voucher_id: str) -> dict[str, Any]:
+        return {**template_row, "id": voucher_id, "code": code}
 
     return vouchers.insert_generated(conn, project_id, count, config, make_row)
 
@@ -608,7 +612,8 @@ def list_campaigns(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of live campaigns (newest first by default) and the total.
 
-    Shortcuts: ``campaign_type``, ``is_referral_code`` (true = REFERRAL_PROGRAM).
+    Shortcuts: ``campaign_type``, ``is_referral_code`` (true = REFERRAL_PROGRAM),
+    ``campaign_status`` (every campaign is ``DONE``).
     """
     base = select(campaigns).where(
         campaigns.c.project_id == project_id,
@@ -618,6 +623,10 @@ def list_campaigns(
     campaign_type = query.param("campaign_type")
     if campaign_type is not None:
         base = base.where(campaigns.c.campaign_type == campaign_type)
+    status = query.param("campaign_status")
+    if status is not None and status != "DONE":
+        # Generation is synchronous, so every campaign is DONE.
+        base = base.where(false())
     referral = query.param("is_referral_code")
     if referral is not None:
         is_referral = campaigns.c.campaign_type == "REFERRAL_PROGRAM"

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -55,7 +56,7 @@ GIFT_VOUCHER = "GIFT_VOUCHER"
 LOYALTY_CARD = "LOYALTY_CARD"
 
 # Rows per INSERT round trip when generating codes.
-BATCH_SIZE = 5_000
+BATCH_SIZE = 10_000
 # Rounds in a row that may insert nothing before we call the code space exhausted.
 MAX_FRUITLESS_ROUNDS = 20
 # Above this many rows PostgreSQL inserts go through COPY (see _copy_rows).
@@ -260,6 +261,7 @@ def build_row(
     *,
     campaign_id: str | None = None,
     campaign_name: str | None = None,
+    voucher_id: str | None = None,
 ) -> dict[str, Any]:
     """The ``vouchers`` row for one code (counters start at their column defaults)."""
     kind = spec["type"]
@@ -276,7 +278,7 @@ def build_row(
     if kind == GIFT_VOUCHER:
         data["gift_effect"] = spec.get("gift_effect") or "APPLY_TO_ORDER"
     return {
-        "id": ids.new_id("v"),
+        "id": voucher_id or ids.new_id("v"),
         "project_id": project_id,
         "code": code,
         "campaign_id": campaign_id,
@@ -311,34 +313,93 @@ def lock_codes(conn: Connection, project_id: str) -> None:
 def _insert_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
     """Insert rows, skipping live-code conflicts; returns the ids that went in."""
     lock_codes(conn, rows[0]["project_id"])
-    if conn.dialect.name == "postgresql" and len(rows) > COPY_THRESHOLD:
-        return _copy_rows(conn, rows)
+    if len(rows) > COPY_THRESHOLD:
+        if conn.dialect.name == "postgresql":
+            return _copy_rows(conn, rows)
+        return _executemany_rows(conn, rows)
     statement = catalog.insert_ignoring_duplicates(
         conn, vouchers, ["project_id", "code"], vouchers.c.deleted_at.is_(None)
     ).returning(vouchers.c.id)
     return set(conn.execute(statement, list(rows)).scalars())
 
 
+def _executemany_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """SQLite bulk path: the driver's ``executemany`` with ``ON CONFLICT DO NOTHING``.
+
+    Values go through each column type's own bind processor (so timestamps and JSON
+    are stored exactly as SQLAlchemy stores them) but skip the per-row statement
+    machinery. ``rowcount`` sums the rows inserted; only when it falls short do we
+    look up which ids landed.
+    """
+    columns = list(rows[0])
+    processors = [
+        vouchers.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        for name in columns
+    ]
+    # Generated rows share one data document and one timestamp: process each once.
+    cache: dict[tuple[int, int], Any] = {}
+
+    def bind(index: int, value: Any) -> Any:
+        proc = processors[index]
+        if proc is None or value is None:
+            return value
+        if isinstance(value, dict | dt.datetime):
+            key = (index, id(value))
+            if key not in cache:
+                cache[key] = proc(value)
+            return cache[key]
+        return proc(value)
+
+    params = [tuple(bind(i, row[c]) for i, c in enumerate(columns)) for row in rows]
+    names = ", ".join(f'"{name}"' for name in columns)
+    marks = ", ".join("?" for _ in columns)
+    driver: Any = conn.connection.driver_connection
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(
+            # Column names come from build_row, never from a request.
+            f"INSERT INTO vouchers ({names}) VALUES ({marks}) "  # noqa: S608
+            "ON CONFLICT (project_id, code) WHERE deleted_at IS NULL DO NOTHING",
+            params,
+        )
+        inserted = cursor.rowcount
+    finally:
+        cursor.close()
+    wanted = [row["id"] for row in rows]
+    if inserted == len(rows):
+        return set(wanted)
+    landed: set[str] = set()
+    for start in range(0, len(wanted), 1_000):
+        chunk = wanted[start : start + 1_000]
+        landed.update(conn.execute(select(vouchers.c.id).where(vouchers.c.id.in_(chunk))).scalars())
+    return landed
+
+
 def _copy_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """PostgreSQL bulk path: COPY into a temporary stage, then one INSERT ... SELECT.
+    """PostgreSQL bulk path: COPY, straight into ``vouchers`` when no code collides.
 
     A multi-row ``VALUES`` statement with thousands of parameters is too long for
-    psycopg's query cache, so every batch would be re-parsed on the client (most of
-    the time of a 100,000-code campaign); COPY streams the rows instead. The
-    INSERT keeps ``ON CONFLICT DO NOTHING`` so collisions are skipped as on the
-    other path. The stage lives until the transaction ends.
+    psycopg's query cache, so every batch would be re-parsed on the client; COPY
+    streams the rows instead. Fresh random codes almost never collide, so the rows
+    are first copied straight into the table inside a savepoint; on a unique
+    violation the savepoint is rolled back and the batch goes through a temporary
+    stage and ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, which skips the
+    colliding codes.
     """
     columns = list(rows[0])
     names = ", ".join(f'"{name}"' for name in columns)
+    try:
+        with conn.begin_nested():
+            _copy_into(conn, "vouchers", names, columns, rows)
+        return {row["id"] for row in rows}
+    except psycopg.errors.UniqueViolation:
+        pass  # some code is taken: fall back to the path that skips duplicates
     conn.exec_driver_sql(
         "CREATE TEMP TABLE IF NOT EXISTS voucher_stage "
         "(LIKE vouchers INCLUDING DEFAULTS) ON COMMIT DROP"
     )
     conn.exec_driver_sql("TRUNCATE voucher_stage")
-    driver: Any = conn.connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(f"COPY voucher_stage ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([types.dumps(row[c]) if c == "data" else row[c] for c in columns])
+    _copy_into(conn, "voucher_stage", names, columns, rows)
     result = conn.exec_driver_sql(
         # Column names come from build_row, never from a request.
         f"INSERT INTO vouchers ({names}) SELECT {names} FROM voucher_stage "  # noqa: S608
@@ -347,12 +408,32 @@ def _copy_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
     return set(result.scalars())
 
 
+def _copy_into(
+    conn: Connection, table: str, names: str, columns: list[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """COPY ``rows`` into ``table``; a ``data`` document shared by rows is serialised once."""
+    serialised: dict[int, str] = {}
+    driver: Any = conn.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            values = []
+            for column in columns:
+                value = row[column]
+                if column == "data":
+                    key = id(value)
+                    if key not in serialised:
+                        serialised[key] = types.dumps(value)
+                    value = serialised[key]
+                values.append(value)
+            copy.write_row(values)
+
+
 def insert_generated(
     conn: Connection,
     project_id: str,
     count: int,
     config: CodeConfig,
-    make_row: Callable[[str], dict[str, Any]],
+    make_row: Callable[[str, str], dict[str, Any]],
 ) -> list[str]:
     """Insert ``count`` vouchers with fresh codes from ``config``; returns their ids.
 
@@ -374,7 +455,11 @@ def insert_generated(
             candidates = _untaken(conn, project_id, candidates)
             if not candidates and draw == config.capacity:
                 raise _exhausted()
-        rows = [make_row(code) for code in candidates[:want]]
+        chosen = candidates[:want]
+        rows = [
+            make_row(code, voucher_id)
+            for code, voucher_id in zip(chosen, ids.new_ids("v", len(chosen)), strict=True)
+        ]
         landed = _insert_rows(conn, rows) if rows else set()
         inserted.extend(row["id"] for row in rows if row["id"] in landed)
         if len(landed) < want:
@@ -466,7 +551,7 @@ def create_voucher(
     if spec["type"] == LOYALTY_CARD and campaign is None:
         raise _invalid_voucher("For a loyalty card, a campaign name or ID is required")
 
-    def make_row(new_code: str) -> dict[str, Any]:
+    def make_row(new_code: str, voucher_id: str | None = None) -> dict[str, Any]:
         return build_row(
             project_id,
             new_code,
@@ -474,6 +559,7 @@ def create_voucher(
             now,
             campaign_id=campaign.id if campaign is not None else None,
             campaign_name=campaign.name if campaign is not None else None,
+            voucher_id=voucher_id,
         )
 
     chosen = code if code is not None else body.get("code")
