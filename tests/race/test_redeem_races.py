@@ -52,11 +52,14 @@ def sdk(workers: ProcessServer, project: ProjectKeys) -> Iterator[voucherify.Api
 
 
 def race(
-    server: ProcessServer, project: ProjectKeys, bodies: list[dict[str, Any]]
+    server: ProcessServer,
+    project: ProjectKeys,
+    bodies: list[dict[str, Any]],
+    headers: dict[str, str] | None = None,
 ) -> list[httpx.Response]:
     """POST each body to /v1/redemptions from its own thread, released by one barrier."""
     barrier = threading.Barrier(len(bodies))
-    headers = {"X-App-Id": project.app_id, "X-App-Token": project.app_token}
+    headers = {"X-App-Id": project.app_id, "X-App-Token": project.app_token, **(headers or {})}
     responses: list[httpx.Response | None] = [None] * len(bodies)
 
     def fire(index: int) -> None:
@@ -196,3 +199,52 @@ def test_stacked_voucher_and_gift_card_race_all_or_nothing(
         assert codes == sorted([code, card])
     failures = [r for r in stored if r["result"] == "FAILURE"]
     assert [r["voucher"]["code"] for r in failures] == [card] * 8
+
+
+def test_one_idempotency_key_racing_redeems_once_and_replays(
+    workers: ProcessServer, sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    code = voucher(sdk).code
+    body = {"redeemables": [{"object": "voucher", "id": code}], "order": {"amount": 1000}}
+    responses = race(workers, project, [body] * 8, headers={"Idempotency-Key": "same-key"})
+    assert outcomes(responses) == {"ok": 8}
+    assert len({r.content for r in responses}) == 1
+    assert get_voucher(sdk, code).redemption.redeemed_quantity == 1
+    assert len(records(db, project.id)) == 1
+
+
+def test_racers_on_one_new_order_serialise_and_keep_every_discount(
+    workers: ProcessServer, sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    codes = [voucher(sdk, discount={"type": "AMOUNT", "amount_off": 100}).code for _ in range(6)]
+    bodies = [
+        {
+            "redeemables": [{"object": "voucher", "id": code}],
+            "order": {"source_id": "shared-order", "amount": 10000},
+        }
+        for code in codes
+    ]
+    tally = outcomes(race(workers, project, bodies))
+    assert tally == {"ok": 6}
+    orders = voucherify.OrdersApi(sdk).list_orders()
+    (order,) = orders.orders
+    # Each request saw the discounts of the ones before it (BEHAVIOR.md §7.6 F).
+    assert (order.amount, order.discount_amount, order.total_amount) == (10000, 600, 9400)
+    assert len(order.redemptions) == 6
+
+
+def test_racers_on_one_stored_order_by_id_keep_every_discount(
+    workers: ProcessServer, sdk: voucherify.ApiClient, project: ProjectKeys
+) -> None:
+    stored = voucherify.OrdersApi(sdk).create_order(
+        voucherify.OrdersCreateRequestBody.from_dict({"source_id": "kept", "amount": 10000})
+    )
+    codes = [voucher(sdk, discount={"type": "AMOUNT", "amount_off": 100}).code for _ in range(6)]
+    bodies = [
+        {"redeemables": [{"object": "voucher", "id": code}], "order": {"id": stored.id}}
+        for code in codes
+    ]
+    assert outcomes(race(workers, project, bodies)) == {"ok": 6}
+    order = voucherify.OrdersApi(sdk).get_order(stored.id)
+    assert (order.discount_amount, order.total_amount, order.status) == (600, 9400, "PAID")
+    assert len(order.redemptions) == 6
