@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from voucherd.api.body import json_body
 from voucherd.api.deps import DB, Clock, ServerProject
+from voucherd.api.listing import list_envelope, list_query
 from voucherd.api.responses import json_response
 from voucherd.api.schemas.redemptions import RedemptionsRedeemRequestBody
 from voucherd.api.stackable import body_dict, caller_for, idempotency_for, respond
@@ -37,6 +38,15 @@ def redeem_stacked_discounts(
         db, caller_for(request, project), body_dict(body), clock(), idempotent=idempotent
     )
     return respond(answer)
+
+
+@router.get("/v1/redemptions")
+def list_redemptions(request: Request, project: ServerProject, db: DB) -> Response:
+    """List redemptions and rollbacks (successful and failed), newest first."""
+    query = list_query(request, max_page=99)
+    with db.read() as conn:
+        items, total = redemptions.list_redemptions(conn, project.id, query)
+    return json_response(list_envelope("redemptions", list(items), total))
 
 
 @router.get("/v1/redemptions/{redemption_id}")
