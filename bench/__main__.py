@@ -53,6 +53,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--database-url", help="reuse this database instead of a fresh one (e.g. a 1M-row dataset)"
     )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=60.0,
+        help="seconds the run may wait in total for a shared machine to go quiet (default 60)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG")
     parser.add_argument(
@@ -213,7 +219,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 lambda: rollback_candidates(database.url, 200_000),
                 customer_id,
             )
-            settings = scenarios.Settings(args.clients, args.duration, args.warm_up, cores=cores)
+            settings = scenarios.Settings(
+                args.clients, args.duration, args.warm_up, cores=cores, settle_budget=args.settle
+            )
             ceiling: dict[int, float] = {}
             for scenario in plan:
                 if (

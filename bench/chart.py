@@ -23,7 +23,7 @@ def draw(result: dict[str, Any], path: Path) -> bool:
             series.setdefault(record["scenario"], []).append(record)
             titles[record["scenario"]] = record["title"]
     meta = result["meta"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5), constrained_layout=True)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 6.5), constrained_layout=True)
     for key, points in series.items():
         points.sort(key=lambda r: r["clients"])
         clients = [r["clients"] for r in points]
@@ -39,8 +39,17 @@ def draw(result: dict[str, Any], path: Path) -> bool:
         axis.set_ylabel(label)
         axis.grid(True, which="both", alpha=0.3)
     right.axhline(25, color="grey", linewidth=0.8, linestyle=":")
-    right.text(1, 25, " 25 ms", color="grey", va="bottom", fontsize=8)
-    left.legend(fontsize=8, loc="best")
+    right.text(
+        0.01,
+        25,
+        "25 ms: target (a)",
+        color="grey",
+        va="bottom",
+        fontsize=8,
+        transform=right.get_yaxis_transform(),
+    )
+    handles, labels = left.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=8)
     fig.suptitle(
         f"voucherd on {meta['database']}, {meta['workers']} workers, {meta['cores']} cores "
         f"({meta['started_at']}, load: {meta['generator']})"

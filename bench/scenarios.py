@@ -16,7 +16,7 @@ from typing import Any
 from bench import load
 from bench.load import ITEM, MOD, SEQ, LoadSpec
 from bench.seed import Seeded
-from bench.server import APP_ID, APP_TOKEN, Server, machine_cpu_seconds
+from bench.server import APP_ID, APP_TOKEN, Server, machine_cpu_seconds, settle
 from bench.stats import ratio
 
 HEADERS = {"Content-Type": "application/json", "X-App-Id": APP_ID, "X-App-Token": APP_TOKEN}
@@ -153,6 +153,8 @@ class Settings:
     warm_up: float
     max_requests: int = 200_000
     cores: int = field(default_factory=lambda: os.cpu_count() or 1)
+    # Seconds the whole run may spend waiting for a shared machine to go quiet.
+    settle_budget: float = 60.0
 
 
 Report = Callable[[dict[str, Any]], None]
@@ -190,6 +192,10 @@ def measure(
     records = []
     for clients in settings.clients:
         point = spec(clients, settings.duration, f"c{clients}")
+        if settings.settle_budget > 0:
+            settings.settle_budget -= settle(
+                min(10.0, settings.settle_budget), cores=settings.cores
+            )
         cpu_before, machine_before = server.cpu_seconds(), machine_cpu_seconds()
         result = load.run(point)
         server_cpu = server.cpu_seconds() - cpu_before

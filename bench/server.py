@@ -166,6 +166,23 @@ def machine_cpu_seconds() -> float:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
+def settle(budget: float, threshold: float = 0.25, cores: int = 1) -> float:
+    """Wait (at most ``budget`` s) until the machine is quiet; return the seconds waited.
+
+    The benchmark box may be shared: before a point, sample the machine's busy share
+    over half a second and wait while more than ``threshold`` of all cores is in use
+    by someone else (our server is idle between points, so all of it is someone else).
+    """
+    waited = 0.0
+    while waited < budget:
+        before = machine_cpu_seconds()
+        time.sleep(0.5)
+        waited += 0.5
+        if (machine_cpu_seconds() - before) / (0.5 * cores) <= threshold:
+            break
+    return waited
+
+
 def _cmdline(pid: int) -> bytes:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
