@@ -12,7 +12,13 @@ from voucherd.api import errors
 from voucherd.api.deps import client_project, management_project, server_project
 from voucherd.api.middleware import RequestContextMiddleware
 from voucherd.api.responses import JSONResponse
-from voucherd.api.routes import CLIENT_ROUTERS, MANAGEMENT_ROUTERS, PUBLIC_ROUTERS, SERVER_ROUTERS
+from voucherd.api.routes import (
+    CLIENT_ROUTERS,
+    MANAGEMENT_ROUTERS,
+    PUBLIC_ROUTERS,
+    SERVER_ROUTERS,
+    bench,
+)
 from voucherd.settings import Settings
 from voucherd.store.db import Database
 
@@ -54,6 +60,9 @@ def create_app(
         app.include_router(router, dependencies=[Depends(client_project)])
     for router in MANAGEMENT_ROUTERS:
         app.include_router(router, dependencies=[Depends(management_project)])
+    if settings.bench_endpoints:
+        # The benchmark's ceiling: the same stack with no work behind it (bench/README.md).
+        app.include_router(bench.router)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 
