@@ -5,10 +5,10 @@ BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt bench soak clean
+.PHONY: help run test lint fmt bench bench-quick soak clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,20 @@ fmt: $(VENV)/.test-deps ## format and auto-fix
 	$(BIN)/ruff format voucherd tests bench
 	$(BIN)/ruff check --fix voucherd tests bench
 
-bench: $(VENV)/.test-deps ## run the benchmarks (prints figures, writes bench/results/)
-	$(BIN)/python -m bench
+$(VENV)/.bench-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,bench]'
+	@touch $@ $(VENV)/.test-deps $(VENV)/.run-deps
+
+BENCH_DB ?= sqlite
+bench: $(VENV)/.bench-deps ## benchmark voucherd serve, 2 workers (BENCH_DB=postgresql); writes bench/results/
+	scripts/ensure-wrk
+	@if [ "$(BENCH_DB)" = "postgresql" ]; then scripts/ensure-postgres; fi
+	$(BIN)/python -m bench --db $(BENCH_DB)
+
+bench-quick: $(VENV)/.bench-deps ## the same at 8 clients, 3 s per point (for development)
+	scripts/ensure-wrk
+	@if [ "$(BENCH_DB)" = "postgresql" ]; then scripts/ensure-postgres; fi
+	$(BIN)/python -m bench --db $(BENCH_DB) --quick
 
 soak: $(VENV)/.test-deps ## longer hardening runs: fuzzing with fresh examples, more crash rounds
 	scripts/ensure-postgres

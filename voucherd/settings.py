@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="UTC", description="Project time zone for day-of-week and daily-hours windows."
     )
+    bench_endpoints: bool = Field(
+        default=False,
+        description="Serve POST /_bench/echo, the benchmark's ceiling route; never in production.",
+    )
     bootstrap_project_name: str = Field(
         default="default", description="Name of the project created on first start."
     )

@@ -40,7 +40,11 @@ MATRIX: dict[str, Case] = {
     "POST /v1/redemptions": Case(
         404, {"redeemables": [{"object": "voucher", "id": "{code}"}], "order": {"amount": 100}}
     ),
+    "GET /v1/redemptions": LIST,
     "GET /v1/redemptions/{redemption_id}": NF,
+    "POST /v1/redemptions/{redemption_id}/rollback": NF,
+    "POST /v1/redemptions/{redemption_id}/rollbacks": NF,
+    "GET /v1/vouchers/{code}/redemption": NF,
     "POST /v1/validations": Case(
         200, {"redeemables": [{"object": "voucher", "id": "{code}"}], "order": {"amount": 100}}
     ),
@@ -266,6 +270,19 @@ def build_world(a: httpx.Client, keys: ProjectKeys) -> dict[str, str]:
         )
     )
     w["redemption_id"] = redeemed["redemptions"][0]["id"]
+    stacked = ok(
+        a.post(
+            "/v1/redemptions",
+            json={
+                "redeemables": [
+                    {"object": "voucher", "id": "ISO-1"},
+                    {"object": "promotion_tier", "id": w["tier_id"]},
+                ],
+                "order": {"amount": 900},
+            },
+        )
+    )
+    w["parent_redemption_id"] = stacked["parent_redemption"]["id"]
     return w
 
 
@@ -279,8 +296,14 @@ def fill(value: Any, world: dict[str, str]) -> Any:
     return value
 
 
+# Paths whose `redemption_id` must be a stacked parent.
+PARENT_PATHS = {"/v1/redemptions/{redemption_id}/rollbacks"}
+
+
 def resolve_path(path: str, world: dict[str, str]) -> str:
     names = dict(world)
+    if path in PARENT_PATHS:
+        names["redemption_id"] = world["parent_redemption_id"]
     for prefix, key in ASSIGNMENT_OF.items():
         if path.startswith(prefix):
             names["assignment_id"] = world[key]
@@ -301,6 +324,8 @@ def reads_of(world: dict[str, str]) -> list[str]:
         "/v1/validation-rules/{rule_id}",
         "/v1/rewards/{reward_id}",
         "/v1/redemptions/{redemption_id}",
+        "/v1/redemptions/{parent_redemption_id}",
+        "/v1/vouchers/{code}/redemption",
         "/management/v1/projects/{project_id}/stacking-rules/{stacking_rules_id}",
     ]
 

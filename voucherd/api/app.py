@@ -13,7 +13,13 @@ from voucherd.api.deps import client_project, management_project, server_project
 from voucherd.api.middleware import RequestContextMiddleware
 from voucherd.api.ratelimit import RateLimiter
 from voucherd.api.responses import JSONResponse
-from voucherd.api.routes import CLIENT_ROUTERS, MANAGEMENT_ROUTERS, PUBLIC_ROUTERS, SERVER_ROUTERS
+from voucherd.api.routes import (
+    CLIENT_ROUTERS,
+    MANAGEMENT_ROUTERS,
+    PUBLIC_ROUTERS,
+    SERVER_ROUTERS,
+    bench,
+)
 from voucherd.settings import Settings
 from voucherd.store.db import Database
 
@@ -56,6 +62,9 @@ def create_app(
         app.include_router(router, dependencies=[Depends(client_project)])
     for router in MANAGEMENT_ROUTERS:
         app.include_router(router, dependencies=[Depends(management_project)])
+    if settings.bench_endpoints:
+        # The benchmark's ceiling: the same stack with no work behind it (bench/README.md).
+        app.include_router(bench.router)
     openapi.install(
         app,
         {
