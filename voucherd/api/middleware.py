@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from voucherd.api.body import PayloadTooLarge
 from voucherd.api.errors import envelope, internal_error_body, log_unexpected, status_for
 from voucherd.api.ratelimit import STATE_KEY as RATE_LIMIT_STATE
 from voucherd.store.ids import new_request_id
@@ -50,6 +51,21 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        received = 0
+        limit = self.max_body_bytes
+
+        async def limited_receive() -> Message:
+            # A chunked body has no Content-Length to check up front: count what arrives
+            # and stop at the limit instead of buffering it all (the domain error handler
+            # answers 413 in the envelope).
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
+            return message
+
         length = _content_length(scope)
         nul = _nul_problem(scope)
         if length is not None and length > self.max_body_bytes:
@@ -61,7 +77,7 @@ class RequestContextMiddleware:
             await _send_json(send_with_id, status, body)
         else:
             try:
-                await self.app(scope, receive, send_with_id)
+                await self.app(scope, limited_receive, send_with_id)
             except Exception as exc:
                 # Answer unhandled errors here rather than in Starlette's outermost
                 # ServerErrorMiddleware: that one re-raises after responding, and uvicorn
