@@ -24,7 +24,7 @@ REQUEST_ID_HEADER = b"x-request-id"
 
 
 class RequestContextMiddleware:
-    """Gives each request an id, answers oversized bodies with 413, logs the outcome."""
+    """Request ids, body-size and URL gates, the last-resort 500, rate-limit headers, the log."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
