@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from voucherd.api.body import json_body
@@ -12,6 +12,7 @@ from voucherd.api.deps import DB, Clock, ServerProject
 from voucherd.api.listing import list_envelope, list_query
 from voucherd.api.responses import json_response
 from voucherd.api.schemas.campaigns import (
+    MAX_VOUCHERS_PER_REQUEST,
     CampaignsCreateRequestBody,
     CampaignsUpdateRequestBody,
     CampaignsVouchersCreateInBulkRequestBody,
@@ -103,7 +104,7 @@ def add_vouchers_to_campaign(
     project: ServerProject,
     db: DB,
     clock: Clock,
-    vouchers_count: int = 1,
+    vouchers_count: Annotated[int, Query(le=MAX_VOUCHERS_PER_REQUEST)] = 1,
 ) -> Response:
     """Add vouchers from the template: one → 200 with it; more → 202 with an async action id."""
     with db.write() as conn:

@@ -23,6 +23,12 @@ CampaignType = Literal[
 ]
 
 
+# Codes are generated synchronously inside one write transaction, so an unbounded count
+# held the write lock for as long as the generation took: the fuzzer's vouchers_count of
+# millions stalled every other writer. 100,000 is what bench/campaign_codes.py measures.
+MAX_VOUCHERS_PER_REQUEST = 100_000
+
+
 class CampaignLoyaltyCard(BaseModel):
     """Loyalty template: every new card's points and the points' expiry rules."""
 
@@ -70,7 +76,7 @@ class CampaignsCreateRequestBody(_CampaignCommon):
     name: str = Field(min_length=1)
     type: Literal["AUTO_UPDATE", "STATIC", "STANDALONE"] | None = None
     use_voucher_metadata_schema: bool | None = None
-    vouchers_count: int | None = Field(default=None, ge=0)
+    vouchers_count: int | None = Field(default=None, ge=0, le=MAX_VOUCHERS_PER_REQUEST)
     validation_rules: list[str] | None = None
     campaign_type: CampaignType | None = None
     voucher: CampaignVoucherTemplate | None = None
