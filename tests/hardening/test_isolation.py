@@ -43,7 +43,11 @@ MATRIX: dict[str, Case] = {
     "POST /v1/redemptions": Case(
         404, {"redeemables": [{"object": "voucher", "id": "{code}"}], "order": {"amount": 100}}
     ),
+    "GET /v1/redemptions": LIST,
     "GET /v1/redemptions/{redemption_id}": NF,
+    "POST /v1/redemptions/{redemption_id}/rollback": NF,
+    "POST /v1/redemptions/{redemption_id}/rollbacks": NF,
+    "GET /v1/vouchers/{code}/redemption": NF,
     "POST /v1/validations": Case(
         200, {"redeemables": [{"object": "voucher", "id": "{code}"}], "order": {"amount": 100}}
     ),

@@ -89,6 +89,10 @@ async def read_limited(request: Request, max_bytes: int) -> bytes:
     The content type is not consulted: a non-empty body is JSON whatever it is labelled
     (``curl -d`` sends form-urlencoded), and §2.3 item 9 reads an empty one as ``{}``.
     """
+    cached: bytes | None = getattr(request.state, "raw_body", None)
+    if cached is not None:
+        # The stream can be read once; later readers (the Idempotency-Key digest) reuse it.
+        return cached
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -96,7 +100,9 @@ async def read_limited(request: Request, max_bytes: int) -> bytes:
         if size > max_bytes:
             raise PayloadTooLarge(f"Request body exceeds {max_bytes} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    request.state.raw_body = body
+    return body
 
 
 async def read_object(request: Request) -> dict[str, Any]:
