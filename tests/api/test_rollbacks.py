@@ -553,3 +553,18 @@ def test_loyalty_rollback_returns_the_points(
     assert ledger(db, card.id) == [("POINTS_REDEMPTION", -100, 900), ("POINTS_REFUND", 100, 1000)]
     summary = voucherify.CustomersApi(sdk).get_customer(holder.id).summary.redemptions
     assert summary.loyalty_card.redeemed_points == 0
+
+
+def test_idempotency_key_replays_a_refusal_without_a_second_record(
+    http: httpx.Client, db: Database, project: ProjectKeys, stacked: Any
+) -> None:
+    path = f"/v1/redemptions/{stacked.parent_redemption.id}/rollbacks"
+    first = http.post(path, headers={"Idempotency-Key": "a"})
+    assert first.status_code == 200
+    assert http.post(path, headers={"Idempotency-Key": "a"}).json() == first.json()
+    refused = http.post(path, headers={"Idempotency-Key": "b"})
+    count = record_count(db, project)
+    replayed = http.post(path, headers={"Idempotency-Key": "b"})
+    assert (refused.status_code, replayed.status_code) == (400, 400)
+    assert replayed.json()["resource_id"] == refused.json()["resource_id"]
+    assert record_count(db, project) == count
