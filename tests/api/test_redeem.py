@@ -607,3 +607,109 @@ def test_idempotency_key_replays_a_failure_without_a_second_record(
     other = http.post("/v1/redemptions", json=one(code) | {"metadata": {"y": 2}}, headers=key)
     assert (other.status_code, other.json()["key"]) == (409, "idempotency_key_reused")
     assert len(records(db, project.id)) == 1
+
+
+# --- customers, orders, campaigns -------------------------------------------------------
+
+
+def test_customer_summary_counts_children_and_failures(
+    sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    card = gift_card(sdk, 5000).code
+    plain = voucher(sdk).code
+    who = {"customer": {"source_id": "summary-customer", "name": "Sam"}}
+    redeem(
+        sdk,
+        {
+            "redeemables": [
+                {"object": "voucher", "id": plain},
+                {"object": "voucher", "id": card, "gift": {"credits": 2000}},
+            ],
+            "order": {"amount": 10000, "status": "FULFILLED"},
+            **who,
+        },
+    )
+    failed(sdk, {**one(voucher(sdk, active=False).code), **who})
+    stored = voucherify.CustomersApi(sdk).get_customer("summary-customer")
+    assert stored.name == "Sam"
+    redemptions = stored.summary.redemptions
+    assert (redemptions.total_redeemed, redemptions.total_succeeded, redemptions.total_failed) == (
+        3,
+        2,
+        1,
+    )
+    assert redemptions.gift.redeemed_amount == 2000
+    orders = stored.summary.orders
+    # 10 % of 10000, then 2000 credits: the order counts at its total after discounts.
+    assert (orders.total_count, orders.total_amount, orders.last_order_amount) == (1, 7000, 7000)
+    assert counts(db, project.id)["customers"] == 1
+
+
+def test_second_redemption_on_a_stored_order_sees_its_prior_discounts(
+    sdk: voucherify.ApiClient,
+) -> None:
+    """BEHAVIOR.md §7.6 Example F: 7500 already off an 8000 order; 1000 more applies 500."""
+    first = voucher(sdk, discount={"type": "AMOUNT", "amount_off": 7500}).code
+    second = voucher(sdk, discount={"type": "AMOUNT", "amount_off": 1000}).code
+    one_order = {"source_id": "order-f", "amount": 8000}
+    earlier = redeem(sdk, {"redeemables": [{"object": "voucher", "id": first}], "order": one_order})
+    later = redeem(
+        sdk,
+        {"redeemables": [{"object": "voucher", "id": second}], "order": {"source_id": "order-f"}},
+    )
+    step = later.redemptions[0].order
+    assert (step.applied_discount_amount, step.discount_amount, step.total_amount) == (500, 8000, 0)
+    assert later.order.id == earlier.order.id
+    assert set(later.order.redemptions) == {earlier.redemptions[0].id, later.redemptions[0].id}
+    stored = voucherify.OrdersApi(sdk).get_order(earlier.order.id)
+    assert (stored.discount_amount, stored.total_amount) == (8000, 0)
+
+
+def test_unknown_customer_id_is_404_and_stores_nothing(
+    sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    code = voucher(sdk).code
+    error = failed(sdk, {**one(code), "customer": {"id": "cust_missing"}})
+    assert (error["code"], error["key"], error["resource_type"]) == (404, "not_found", "customer")
+    assert error["resource_id"] == "cust_missing"
+    assert counts(db, project.id) == {"customers": 0, "orders": 0, "redemptions": 0}
+    assert get_voucher(sdk, code).redemption.redeemed_quantity == 0
+
+
+def test_campaign_voucher_names_its_campaign(
+    sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    campaign = voucherify.CampaignsApi(sdk).create_campaign(
+        voucherify.CampaignsCreateRequestBody.from_dict(
+            {
+                "name": "Spring",
+                "campaign_type": "DISCOUNT_COUPONS",
+                "voucher": {"type": "DISCOUNT_VOUCHER", "discount": PERCENT_10},
+            }
+        )
+    )
+    voucherify.CampaignsApi(sdk).add_voucher_with_specific_code_to_campaign(campaign.id, "SPRING-1")
+    response = redeem(sdk, one("SPRING-1"))
+    (child,) = response.redemptions
+    assert child.voucher.campaign_id == campaign.id
+    entry = response.order.redemptions[child.id]
+    assert entry["related_object_parent_id"] == campaign.id
+    voucherify.CampaignsApi(sdk).disable_campaign(campaign.id)
+    error = failed(sdk, one("SPRING-1"))
+    assert error["key"] == "voucher_disabled"
+    record = get_redemption(sdk, error["resource_id"])
+    assert (record.voucher.code, record.voucher.campaign_id) == ("SPRING-1", campaign.id)
+
+
+def test_deleted_voucher_and_disabled_tier_cannot_be_redeemed(sdk: voucherify.ApiClient) -> None:
+    code = voucher(sdk).code
+    voucherify.VouchersApi(sdk).delete_voucher(code)
+    assert failed(sdk, one(code))["key"] == "not_found"
+    tier = promotion_tier(sdk, AMOUNT_1500)
+    voucherify.PromotionsApi(sdk).disable_promotion_tier(tier.id)
+    error = failed(
+        sdk, {"redeemables": [{"object": "promotion_tier", "id": tier.id}], "order": cart()}
+    )
+    assert (error["key"], error["redeemable_type"]) == ("promotion_inactive", "promotion_tier")
+    record = get_redemption(sdk, error["resource_id"])
+    assert (record.related_object_type, record.promotion_tier.id) == ("promotion_tier", tier.id)
