@@ -443,14 +443,23 @@ def test_customer_rule_violation(sdk: voucherify.ApiClient) -> None:
     ("body", "key", "details"),
     [
         (None, "invalid_payload", "Payload should have required property 'redeemables'"),
-        ({"redeemables": []}, "invalid_payload", None),
+        (
+            {"redeemables": []},
+            "invalid_payload",
+            "Property .redeemables should NOT have fewer than 1 items",
+        ),
+        (
+            {"redeemables": [{"object": "voucher", "id": f"C{n}"} for n in range(31)]},
+            "invalid_payload",
+            "Property .redeemables should NOT have more than 30 items",
+        ),
         (
             {
                 "redeemables": [{"object": "voucher", "id": "CODE"}],
                 "order": {"items": [{"quantity": 1, "price": 1}] * 501},
             },
             "invalid_payload",
-            None,
+            "Property .order.items should NOT have more than 500 items",
         ),
         (
             {

@@ -300,3 +300,26 @@ def test_lock_sessions_racing_for_the_last_units(
         "quantity_exceeded": 4,
     }
     assert get_voucher(sdk, code).redemption.redeemed_quantity == 3
+
+
+def test_stacks_naming_the_same_cards_in_opposite_orders_never_deadlock(
+    workers: ProcessServer, sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    code = voucher(sdk).code
+    card = gift_card(sdk, 10000).code
+    forward = [
+        {"object": "voucher", "id": code},
+        {"object": "voucher", "id": card, "gift": {"credits": 500}},
+    ]
+    bodies = [
+        {
+            "redeemables": forward if n % 2 else forward[::-1],
+            "order": {"amount": 5000},
+            "customer": {"source_id": f"buyer-{n % 3}"},
+        }
+        for n in range(16)
+    ]
+    assert outcomes(race(workers, project, bodies)) == {"ok": 16}
+    assert get_voucher(sdk, code).redemption.redeemed_quantity == 16
+    assert get_voucher(sdk, card).gift.balance == 2000
+    assert len(records(db, project.id)) == 16 * 3
