@@ -422,6 +422,31 @@ def test_order_rule_violation_carries_the_rule_message(sdk: voucherify.ApiClient
     assert get_voucher(sdk, code).redemption.redeemed_quantity == 0
 
 
+def test_rule_violation_without_a_message_has_no_error_object(
+    sdk: voucherify.ApiClient, http: httpx.Client
+) -> None:
+    rule_id = rule(
+        sdk, {"1": {"name": "order.amount", "conditions": {"$more_than": [20000]}}, "logic": "1"}
+    )
+    code = voucher(sdk, validation_rules=[rule_id]).code
+    error = failed(sdk, one(code))
+    assert (error["key"], error["message"]) == (
+        "order_rules_violated",
+        "order does not match validation rules",
+    )
+    assert "error" not in error
+    validation = http.post("/v1/validations", json=one(code)).json()
+    assert "error" not in validation["inapplicable_redeemables"][0]["result"]["error"]
+    # The rule set's own message stands in for a rule without one.
+    with_set_message = rule(
+        sdk,
+        {"1": {"name": "order.amount", "conditions": {"$more_than": [20000]}}, "logic": "1"},
+        error={"message": "Not this time"},
+    )
+    code = voucher(sdk, validation_rules=[with_set_message]).code
+    assert failed(sdk, one(code))["error"] == {"message": "Not this time"}
+
+
 def test_customer_rule_violation(sdk: voucherify.ApiClient) -> None:
     rule_id = rule(
         sdk,
