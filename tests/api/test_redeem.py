@@ -747,3 +747,29 @@ def test_deleted_voucher_and_disabled_tier_cannot_be_redeemed(sdk: voucherify.Ap
     assert (error["key"], error["redeemable_type"]) == ("promotion_inactive", "promotion_tier")
     record = get_redemption(sdk, error["resource_id"])
     assert (record.related_object_type, record.promotion_tier.id) == ("promotion_tier", tier.id)
+
+
+def test_an_order_customer_stands_in_for_a_missing_request_customer(
+    sdk: voucherify.ApiClient, http: httpx.Client, db: Database, project: ProjectKeys
+) -> None:
+    """Raw HTTP: the Python SDK's redeem order model has no ``customer`` (other SDKs send it)."""
+    code = voucher(sdk).code
+    order = {"amount": 1000, "customer": {"source_id": "order-owner"}}
+    response = http.post(
+        "/v1/redemptions", json={"redeemables": [{"object": "voucher", "id": code}], "order": order}
+    ).json()
+    (child,) = response["redemptions"]
+    assert child["customer"]["source_id"] == "order-owner"
+    assert response["order"]["customer_id"] == child["customer_id"]
+    assert counts(db, project.id)["customers"] == 1
+    # The request's own customer wins over the order's.
+    other = http.post(
+        "/v1/redemptions",
+        json={
+            "redeemables": [{"object": "voucher", "id": code}],
+            "order": order,
+            "customer": {"source_id": "payer"},
+        },
+    ).json()
+    assert other["redemptions"][0]["customer"]["source_id"] == "payer"
+    assert other["order"]["customer_id"] == other["redemptions"][0]["customer_id"]

@@ -599,7 +599,9 @@ class _Context:
         """Upsert the order with the request's final amounts; returns its stored record."""
         payload = dict(self.body.get("order") or {})
         payload.setdefault("status", REDEEMED_ORDER_STATUS)
-        if self.customer_id and not payload.get("customer"):
+        # The order belongs to the request's customer, which load() already upserted
+        # (the order's own ``customer`` when the request named none).
+        if self.customer_id:
             payload["customer_id"] = self.customer_id
         payload.pop("customer", None)
         stored = orders.upsert_order(self.conn, self.project_id, payload, self.now)
