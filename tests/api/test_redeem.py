@@ -773,3 +773,20 @@ def test_an_order_customer_stands_in_for_a_missing_request_customer(
     ).json()
     assert other["redemptions"][0]["customer"]["source_id"] == "payer"
     assert other["order"]["customer_id"] == other["redemptions"][0]["customer_id"]
+
+
+def test_nothing_applied_and_nothing_failed_is_400_without_records(
+    sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    stacking(sdk, project.id, redeemables_no_effect_rule="SKIP")
+    code = voucher(sdk).code
+    # 10 % of an empty order is no effect: SKIPPED under the SKIP rule.
+    error = failed(
+        sdk, {"redeemables": [{"object": "voucher", "id": code}], "order": {"amount": 0}}
+    )
+    assert (error["code"], error["key"]) == (400, "no_effect")
+    assert (error["redeemable_type"], error["redeemable_id"]) == ("voucher", code)
+    assert error["details"] == "redeemable has no effect"
+    assert "resource_id" not in error
+    assert counts(db, project.id)["redemptions"] == 0
+    assert get_voucher(sdk, code).redemption.redeemed_quantity == 0

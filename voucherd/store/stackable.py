@@ -502,6 +502,7 @@ class _Context:
                 reason.message if reason else "No redeemable could be applied",
                 key=reason.key if reason else "no_applicable_redeemables",
                 message="No redeemable could be applied",
+                extra={"redeemable_type": first.object, "redeemable_id": first.id},
             )
         first = failing[0]
         reason = first.reason
