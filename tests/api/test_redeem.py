@@ -790,3 +790,61 @@ def test_nothing_applied_and_nothing_failed_is_400_without_records(
     assert "resource_id" not in error
     assert counts(db, project.id)["redemptions"] == 0
     assert get_voucher(sdk, code).redemption.redeemed_quantity == 0
+
+
+def test_unit_effects_add_lines_that_the_stored_order_keeps(sdk: voucherify.ApiClient) -> None:
+    """§7.6 Example C (ADD_MISSING_ITEMS of B), then ADD_NEW_ITEMS of a product not in the cart."""
+    products = voucherify.ProductsApi(sdk)
+    b = products.create_product(
+        voucherify.ProductsCreateRequestBody.from_dict(
+            {"source_id": "B", "name": "B", "price": 2000}
+        )
+    )
+    extra = products.create_product(
+        voucherify.ProductsCreateRequestBody.from_dict(
+            {"source_id": "X", "name": "X", "price": 500}
+        )
+    )
+    missing = voucher(
+        sdk,
+        discount={"type": "UNIT", "unit_off": 2, "unit_type": b.id, "effect": "ADD_MISSING_ITEMS"},
+    )
+    new = voucher(
+        sdk,
+        discount={"type": "UNIT", "unit_off": 1, "unit_type": extra.id, "effect": "ADD_NEW_ITEMS"},
+    )
+    response = redeem(
+        sdk,
+        {
+            "redeemables": [
+                {"object": "voucher", "id": missing.code},
+                {"object": "voucher", "id": new.code},
+            ],
+            "order": cart(),
+        },
+    )
+    order = response.order
+    assert (
+        order.amount,
+        order.initial_amount,
+        order.items_discount_amount,
+        order.total_amount,
+    ) == (
+        14500,
+        12000,
+        4500,
+        10000,
+    )
+    assert [
+        (i.source_id, i.quantity, i.initial_quantity, i.amount, i.discount_amount)
+        for i in order.items
+    ] == [
+        ("A", 2, 2, 6000, 0),
+        ("B", 2, 1, 4000, 4000),
+        ("C", 1, 1, 4000, 0),
+        ("X", 1, 0, 500, 500),
+    ]
+    first_step = response.redemptions[0].order
+    assert [i.id for i in first_step.items] == [i.id for i in order.items[:3]]
+    stored = voucherify.OrdersApi(sdk).get_order(order.id)
+    assert [(i.id, i.quantity) for i in stored.items] == [(i.id, i.quantity) for i in order.items]
