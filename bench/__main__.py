@@ -100,7 +100,8 @@ def print_point(record: dict[str, Any], ceiling: dict[int, float]) -> None:
         f"  {record['title']:<40} c={clients:<3}{record['rps']:>8.0f} req/s {share} of ceiling"
         f"  p50 {record['p50_ms']:6.1f}  p95 {record['p95_ms']:6.1f}  p99 {record['p99_ms']:6.1f} ms"
         f"  non-2xx {record['non_2xx']}  n={record['requests']}"
-        f"  cpu server {record['server_cpu_share']:.0%} loadgen {record['loadgen_cpu_share']:.0%}"
+        f"  cpu server {record['server_cpu_share']:.0%} db {record['db_cpu_share']:.0%}"
+        f" loadgen {record['loadgen_cpu_share']:.0%}"
         f" other {record['other_cpu_share']:.0%}"
         f"{statuses}",
         flush=True,
@@ -237,7 +238,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     )
                     print(f"  {notes[-1]}", flush=True)
                 points += scenarios.measure(
-                    scenario, server, settings, run_id, lambda r: print_point(r, ceiling)
+                    scenario,
+                    server,
+                    settings,
+                    run_id,
+                    lambda r: print_point(r, ceiling),
+                    database.cpu_seconds,
                 )
             if args.only is None or "g" in args.only:
                 generation = time_generation(http, run_id)

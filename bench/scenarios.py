@@ -161,7 +161,12 @@ Report = Callable[[dict[str, Any]], None]
 
 
 def measure(
-    scenario: Scenario, server: Server, settings: Settings, run_id: str, report: Report
+    scenario: Scenario,
+    server: Server,
+    settings: Settings,
+    run_id: str,
+    report: Report,
+    database_cpu: Callable[[], float] = lambda: 0.0,
 ) -> list[dict[str, Any]]:
     """Run one scenario at every client level and return one record per point."""
     if scenario.skipped:
@@ -197,11 +202,15 @@ def measure(
                 min(10.0, settings.settle_budget), cores=settings.cores
             )
         cpu_before, machine_before = server.cpu_seconds(), machine_cpu_seconds()
+        db_before = database_cpu()
         result = load.run(point)
         server_cpu = server.cpu_seconds() - cpu_before
+        db_cpu = database_cpu() - db_before
         # What neither the server nor the generator used: other tenants of a shared
         # machine. A large share means the point was measured on a busy box.
-        other_cpu = machine_cpu_seconds() - machine_before - server_cpu - result.loadgen_cpu_s
+        other_cpu = (
+            machine_cpu_seconds() - machine_before - server_cpu - db_cpu - result.loadgen_cpu_s
+        )
         if scenario.consume:
             # Each consumed item is gone: the next level starts after the ones used.
             pool = pool[result.requests + clients :]
@@ -212,6 +221,7 @@ def measure(
             "clients": clients,
             **result.as_dict(),
             "server_cpu_share": round(server_cpu / (span * settings.cores), 3),
+            "db_cpu_share": round(db_cpu / (span * settings.cores), 3),
             "loadgen_cpu_share": round(result.loadgen_cpu_s / (span * settings.cores), 3),
             "other_cpu_share": round(max(0.0, other_cpu) / (span * settings.cores), 3),
             "pool_size": len(pool) if scenario.consume else None,

@@ -61,6 +61,16 @@ class Database:
             return cls(kind, cluster.create_database("bench"), root, cluster)
         raise ValueError(f"unknown database {kind!r}: sqlite or postgresql")
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds used by the PostgreSQL server processes (0 for SQLite: in-process)."""
+        if self.cluster is None:
+            return 0.0
+        try:
+            postmaster = int((self.cluster.datadir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0.0
+        return sum(_cpu(pid) for pid in [postmaster, *_descendants(postmaster)])
+
     def remove(self, keep: bool = False) -> None:
         """Stop the cluster and delete the files (unless ``keep``)."""
         if self.cluster is not None and not keep:
