@@ -62,12 +62,17 @@ IDLE_LEAVES = ("Condition.wait", "Runner.run", "Connection._recv", "select (sele
 # A stack inside this frame is waiting for SQLite's write lock (BEGIN IMMEDIATE polls
 # through the busy handler with the GIL released; py-spy sees it as running).
 LOCK_WAIT = "_on_begin (voucherd/store/db.py"
+# psycopg waiting for the server's answer: the query running, or a row lock held by
+# another transaction.
+PG_WAIT = "Connection.wait (psycopg/connection.py"
 
 
 def classify(frames: list[str]) -> str:
     """What one sampled stack was doing: waiting, idle, or working in some layer."""
     if any(LOCK_WAIT in f for f in frames):
         return "waiting for the SQLite write lock (BEGIN IMMEDIATE)"
+    if frames[-1].startswith(PG_WAIT):
+        return "waiting for PostgreSQL (query or row lock)"
     if any(frames[-1].startswith(leaf) for leaf in IDLE_LEAVES):
         return "idle (event loop, thread pool, supervisor pipe)"
     for frame in reversed(frames):

@@ -135,7 +135,12 @@ class Server:
 
     def _wait_for_workers(self, deadline: float) -> None:
         # /health answers as soon as one worker is up; give the rest time to bind.
-        while len(self.worker_pids()) < self.workers and time.monotonic() < deadline:
+        # (With one worker uvicorn serves from the main process: no children to wait for.)
+        while (
+            self.workers > 1
+            and len(self.worker_pids()) < self.workers
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.2)
         time.sleep(1)
 
@@ -152,9 +157,11 @@ class Server:
             self.process.wait(timeout=10)
 
     def worker_pids(self) -> list[int]:
-        """The uvicorn worker processes (children running the app)."""
+        """The processes running the app: the children, or the main process alone."""
         if self.process is None:
             return []
+        if self.workers == 1:
+            return [self.process.pid]
         return [
             pid
             for pid in _descendants(self.process.pid)
