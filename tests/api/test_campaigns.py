@@ -430,3 +430,122 @@ def test_too_many_codes_for_the_pattern_is_invalid_code_config(http: httpx.Clien
     assert response.status_code == 400
     assert response.json()["key"] == "invalid_code_config"
     assert http.get("/v1/campaigns").json()["total"] == 0
+
+
+def test_voucher_lists_its_own_and_its_campaigns_rule_assignments(
+    sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    campaign_rule = make_rule(db, project)
+    voucher_rule = make_rule(db, project)
+    campaign = create(sdk, voucher={"discount": PERCENT}, validation_rules=[campaign_rule])
+    voucher = api(sdk).add_voucher_with_specific_code_to_campaign(campaign.id, "INHERIT-1")
+    assert voucher.validation_rules_assignments.total == 1
+    standalone = voucherify.VouchersApi(sdk).create_voucher(
+        "OWN-1",
+        voucherify.VouchersCreateWithSpecificCodeRequestBody.from_dict(
+            {"campaign_id": campaign.id, "validation_rules": [voucher_rule]}
+        ),
+    )
+    assignments = standalone.validation_rules_assignments
+    assert assignments.total == 2
+    assert {(a.rule_id, a.related_object_type) for a in assignments.data} == {
+        (campaign_rule, "campaign"),
+        (voucher_rule, "voucher"),
+    }
+
+
+def test_voucher_into_a_campaign_must_match_its_type(
+    sdk: voucherify.ApiClient, http: httpx.Client
+) -> None:
+    campaign = create(sdk, voucher={"type": "GIFT_VOUCHER", "gift": {"amount": 100}})
+    response = http.post(
+        "/v1/vouchers/WRONG-1", json={"campaign_id": campaign.id, "type": "DISCOUNT_VOUCHER"}
+    )
+    assert response.status_code == 400
+    assert response.json()["key"] == "invalid_voucher"
+    promo = create(sdk, campaign_type="PROMOTION", promotion={"tiers": [{"name": "t"}]})
+    response = http.post("/v1/vouchers/WRONG-2", json={"campaign": promo.name})
+    assert response.status_code == 400
+    assert response.json()["key"] == "invalid_voucher"
+    assert voucherify.VouchersApi(sdk).list_vouchers().total == 0
+
+
+def test_list_filters_by_voucher_type_through_the_sdk(sdk: voucherify.ApiClient) -> None:
+    create(sdk, name="Disc", voucher={"discount": PERCENT})
+    create(sdk, name="Gift", voucher={"type": "GIFT_VOUCHER", "gift": {"amount": 100}})
+    filters = voucherify.ParameterFiltersListCampaigns.from_dict(
+        {"voucher_type": {"conditions": {"$in": ["GIFT_VOUCHER"]}}, "junction": "and"}
+    )
+    listed = api(sdk).list_campaigns(filters=filters)
+    assert [c.name for c in listed.campaigns] == ["Gift"]
+
+
+def test_gift_amount_update_reaches_only_untouched_cards(
+    sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    from voucherd.store.schema import vouchers as voucher_table
+
+    campaign = create(
+        sdk, vouchers_count=2, voucher={"type": "GIFT_VOUCHER", "gift": {"amount": 2500}}
+    )
+    touched, fresh = codes_of(sdk, campaign.id)
+    with db.write() as conn:
+        conn.execute(
+            voucher_table.update()
+            .where(voucher_table.c.project_id == project.id, voucher_table.c.code == touched)
+            .values(gift_subtracted_amount=100)
+        )
+    updated = api(sdk).update_campaign(
+        campaign.id, voucherify.CampaignsUpdateRequestBody.from_dict({"gift": {"amount": 4000}})
+    )
+    assert updated.voucher.gift.amount == 4000
+    cards = voucherify.VouchersApi(sdk)
+    assert (cards.get_voucher(fresh).gift.amount, cards.get_voucher(fresh).gift.balance) == (
+        4000,
+        4000,
+    )
+    assert (cards.get_voucher(touched).gift.amount, cards.get_voucher(touched).gift.balance) == (
+        2500,
+        2400,
+    )
+
+
+def test_discount_update_on_a_gift_campaign_is_invalid_campaign(sdk: voucherify.ApiClient) -> None:
+    campaign = create(sdk, voucher={"type": "GIFT_VOUCHER", "gift": {"amount": 1}})
+    with pytest.raises(ApiException) as caught:
+        api(sdk).update_campaign(
+            campaign.id,
+            voucherify.CampaignsUpdateRequestBody.from_dict(
+                {"discount": PERCENT, "metadata": {"x": 1}}
+            ),
+        )
+    assert error_of(caught)["key"] == "invalid_campaign"
+    assert api(sdk).get_campaign(campaign.id).metadata == {}
+
+
+def test_bulk_generation_skips_codes_already_taken(http: httpx.Client) -> None:
+    # 600 + 300 of 1000 possible codes: the second campaign's batches must collide,
+    # which takes the bulk insert's duplicate-skipping fallback on both databases.
+    config = {"pattern": "###", "charset": "0123456789"}
+    for name, count in (("first", 600), ("second", 300)):
+        response = http.post(
+            "/v1/campaigns",
+            json={"name": name, "vouchers_count": count, "voucher": {"code_config": config}},
+        )
+        assert response.status_code == 200
+        assert response.json()["vouchers_count"] == count
+    codes: list[str] = []
+    for page in range(1, 10):
+        listed = http.get("/v1/vouchers", params={"limit": 100, "page": page}).json()
+        codes.extend(v["code"] for v in listed["vouchers"])
+    assert listed["total"] == 900
+    assert len(codes) == len(set(codes)) == 900
+
+
+def test_list_by_status_and_referral_flag(sdk: voucherify.ApiClient) -> None:
+    create(sdk, name="Plain", voucher={"discount": PERCENT})
+    create(sdk, name="Refer", campaign_type="REFERRAL_PROGRAM", voucher={"discount": PERCENT})
+    assert api(sdk).list_campaigns(campaign_status="DONE").total == 2
+    assert api(sdk).list_campaigns(campaign_status="IN_PROGRESS").total == 0
+    assert [c.name for c in api(sdk).list_campaigns(is_referral_code=True).campaigns] == ["Refer"]
+    assert [c.name for c in api(sdk).list_campaigns(is_referral_code=False).campaigns] == ["Plain"]

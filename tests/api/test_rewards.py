@@ -11,15 +11,13 @@ from typing import Any
 import httpx
 import pytest
 import voucherify
-from sqlalchemy import insert
 from voucherify.exceptions import ApiException
 
 from tests.conftest import sdk_configuration
 from tests.support.servers import ThreadServer
-from voucherd.store import ids, projects, rewards
+from voucherd.store import projects, rewards
 from voucherd.store.db import Database
 from voucherd.store.projects import ProjectKeys
-from voucherd.store.schema import campaigns
 
 T0 = dt.datetime(2022, 8, 25, 11, 20, 58, 172000, tzinfo=dt.UTC)
 
@@ -53,28 +51,46 @@ def other_api(server: ThreadServer, db: Database) -> Iterator[voucherify.Rewards
         yield voucherify.RewardsApi(client)
 
 
-@pytest.fixture
-def campaign(db: Database, project: ProjectKeys) -> str:
-    """A loyalty campaign row.
+def new_campaign(sdk: voucherify.ApiClient, **body: Any) -> Any:
+    body.setdefault("name", f"camp-{uuid.uuid4().hex[:8]}")
+    return voucherify.CampaignsApi(sdk).create_campaign(
+        voucherify.CampaignsCreateRequestBody.from_dict(body)
+    )
 
-    TODO(#integration): create it through the campaigns store once that slice is
-    merged; until then the row is inserted directly (rewards only need its id).
-    """
-    campaign_id = ids.new_id("camp")
-    with db.write() as conn:
-        conn.execute(
-            insert(campaigns).values(
-                id=campaign_id,
-                project_id=project.id,
-                name=f"Loyalty {campaign_id}",
-                campaign_type="LOYALTY_PROGRAM",
-                type="AUTO_UPDATE",
-                active=True,
-                data={},
-                created_at=T0,
-            )
-        )
-    return campaign_id
+
+@pytest.fixture
+def campaign(sdk: voucherify.ApiClient) -> str:
+    """A loyalty campaign's id."""
+    created = new_campaign(
+        sdk,
+        campaign_type="LOYALTY_PROGRAM",
+        voucher={"type": "LOYALTY_CARD", "loyalty_card": {"points": 100}},
+    )
+    return str(created.id)
+
+
+@pytest.fixture
+def material(sdk: voucherify.ApiClient) -> dict[str, Any]:
+    """A MATERIAL reward body naming a real product and SKU."""
+    products_api = voucherify.ProductsApi(sdk)
+    product = products_api.create_product(
+        voucherify.ProductsCreateRequestBody.from_dict({"name": "Comic", "price": 900})
+    )
+    sku = products_api.create_sku(
+        product.id, voucherify.ProductsSkusCreateRequestBody.from_dict({"sku": "Vol. 1"})
+    )
+    return {**MATERIAL, "parameters": {"product": {"id": product.id, "sku_id": sku.id}}}
+
+
+@pytest.fixture
+def digital(sdk: voucherify.ApiClient) -> dict[str, Any]:
+    """A CAMPAIGN reward body naming a real gift-card campaign."""
+    gift = new_campaign(
+        sdk,
+        campaign_type="GIFT_VOUCHERS",
+        voucher={"type": "GIFT_VOUCHER", "gift": {"amount": 1000}},
+    )
+    return {**DIGITAL, "parameters": {"campaign": {"id": gift.id, "balance": 3000}}}
 
 
 def create(api: voucherify.RewardsApi, body: dict[str, Any] = COIN) -> str:
@@ -129,26 +145,69 @@ def test_coin_reward_type_is_inferred_and_ratios_are_numbers(
     )
 
 
-def test_material_reward_keeps_product_stock_and_attributes(api: voucherify.RewardsApi) -> None:
-    reward = api.get_reward(create(api, MATERIAL))
+def test_material_reward_keeps_product_stock_and_attributes(
+    material: dict[str, Any], api: voucherify.RewardsApi
+) -> None:
+    reward = api.get_reward(create(api, material))
     assert (reward.type, reward.stock, reward.name) == ("MATERIAL", 2, "Get a Comic Book")
     assert reward.parameters is not None
     assert reward.parameters.product is not None
-    assert reward.parameters.product.sku_id == "sku_0b1621b319d248b79f"
+    assert reward.parameters.product.to_dict() == material["parameters"]["product"]
     assert reward.attributes is not None
     assert reward.attributes.description == "Archie's"
     assert reward.metadata == {"Type": "Material"}
 
 
-def test_campaign_reward_keeps_the_campaign_and_balance(api: voucherify.RewardsApi) -> None:
-    reward = api.get_reward(create(api, DIGITAL))
+def test_campaign_reward_keeps_the_campaign_and_balance(
+    digital: dict[str, Any], api: voucherify.RewardsApi
+) -> None:
+    reward = api.get_reward(create(api, digital))
     assert reward.type == "CAMPAIGN"
     assert reward.parameters is not None
     assert reward.parameters.campaign is not None
-    assert (reward.parameters.campaign.id, reward.parameters.campaign.balance) == (
-        "camp_gift",
-        3000,
+    assert reward.parameters.campaign.to_dict() == {
+        "id": digital["parameters"]["campaign"]["id"],
+        "balance": 3000,
+        "type": "GIFT_VOUCHERS",
+    }
+
+
+def test_campaign_and_product_of_a_reward_must_exist(
+    api: voucherify.RewardsApi, http: httpx.Client, material: dict[str, Any]
+) -> None:
+    product_id = material["parameters"]["product"]["id"]
+    cases = [
+        (DIGITAL, "campaign", "camp_gift"),
+        (MATERIAL, "product", "prod_0b15f6b9f650c16990"),
+        (
+            {**MATERIAL, "parameters": {"product": {"id": product_id, "sku_id": "sku_nope"}}},
+            "sku",
+            "sku_nope",
+        ),
+    ]
+    for body, resource_type, resource_id in cases:
+        response = http.post("/v1/rewards", json=body)
+        assert response.status_code == 404
+        error = response.json()
+        assert (error["resource_type"], error["resource_id"]) == (resource_type, resource_id)
+    assert api.list_rewards().total == 0
+
+
+def test_campaign_reward_cannot_hand_out_a_promotion(
+    api: voucherify.RewardsApi, http: httpx.Client, sdk: voucherify.ApiClient
+) -> None:
+    promotion = new_campaign(
+        sdk,
+        promotion={
+            "tiers": [{"name": "T", "action": {"discount": {"type": "PERCENT", "percent_off": 5}}}]
+        },
     )
+    response = http.post(
+        "/v1/rewards", json={"name": "P", "parameters": {"campaign": {"id": promotion.id}}}
+    )
+    assert response.status_code == 400
+    assert response.json()["key"] == "invalid_payload"
+    assert api.list_rewards().total == 0
 
 
 def test_explicit_type_is_accepted_when_it_matches(http: httpx.Client) -> None:
@@ -233,9 +292,9 @@ def test_another_project_cannot_see_the_reward(
 
 
 def test_assignment_prices_the_reward_in_a_campaign(
-    api: voucherify.RewardsApi, campaign: str, server: ThreadServer
+    material: dict[str, Any], api: voucherify.RewardsApi, campaign: str, server: ThreadServer
 ) -> None:
-    reward_id = create(api, MATERIAL)
+    reward_id = create(api, material)
     server.clock.fixed = T0
     created = api.create_reward_assignment(reward_id, assign_body(campaign, 250))
     assert created.id is not None
@@ -262,26 +321,26 @@ def test_assignment_prices_the_reward_in_a_campaign(
 
 
 def test_coin_reward_needs_no_points_but_others_do(
-    api: voucherify.RewardsApi, campaign: str, http: httpx.Client
+    material: dict[str, Any], api: voucherify.RewardsApi, campaign: str, http: httpx.Client
 ) -> None:
     coin = create(api, COIN)
     created = api.create_reward_assignment(coin, assign_body(campaign, None))
     assert created.parameters is not None
     assert created.parameters.loyalty is not None
     assert created.parameters.loyalty.points is None
-    material = create(api, MATERIAL)
-    response = http.post(f"/v1/rewards/{material}/assignments", json={"campaign": campaign})
+    priced = create(api, material)
+    response = http.post(f"/v1/rewards/{priced}/assignments", json={"campaign": campaign})
     assert response.status_code == 400
     assert response.json()["details"] == (
         "Property .parameters.loyalty should have required property 'points'"
     )
-    assert api.list_reward_assignments(material).total == 0
+    assert api.list_reward_assignments(priced).total == 0
 
 
 def test_points_below_one_are_invalid_payload(
-    api: voucherify.RewardsApi, campaign: str, http: httpx.Client
+    material: dict[str, Any], api: voucherify.RewardsApi, campaign: str, http: httpx.Client
 ) -> None:
-    reward_id = create(api, MATERIAL)
+    reward_id = create(api, material)
     response = http.post(
         f"/v1/rewards/{reward_id}/assignments",
         json={"campaign": campaign, "parameters": {"loyalty": {"points": 0}}},
@@ -310,6 +369,22 @@ def test_unknown_campaign_or_reward_is_404(api: voucherify.RewardsApi, campaign:
     assert api.list_reward_assignments(reward_id).total == 0
 
 
+def test_assignment_needs_a_loyalty_campaign(
+    api: voucherify.RewardsApi, digital: dict[str, Any]
+) -> None:
+    reward_id = create(api)
+    gift_campaign = digital["parameters"]["campaign"]["id"]
+    with pytest.raises(ApiException) as caught:
+        api.create_reward_assignment(reward_id, assign_body(gift_campaign))
+    error = error_of(caught)
+    assert (caught.value.status, error["key"], error["details"]) == (
+        400,
+        "invalid_payload",
+        "Property .campaign must name a LOYALTY_PROGRAM campaign",
+    )
+    assert api.list_reward_assignments(reward_id).total == 0
+
+
 def test_second_assignment_to_the_same_campaign_is_409(
     api: voucherify.RewardsApi, campaign: str
 ) -> None:
@@ -327,8 +402,10 @@ def test_second_assignment_to_the_same_campaign_is_409(
     assert api.list_reward_assignments(reward_id).total == 1
 
 
-def test_assignment_of_another_reward_is_404(api: voucherify.RewardsApi, campaign: str) -> None:
-    first, second = create(api), create(api, MATERIAL)
+def test_assignment_of_another_reward_is_404(
+    material: dict[str, Any], api: voucherify.RewardsApi, campaign: str
+) -> None:
+    first, second = create(api), create(api, material)
     created = api.create_reward_assignment(first, assign_body(campaign))
     assert created.id is not None
     with pytest.raises(ApiException) as caught:
@@ -372,9 +449,13 @@ def test_assignment_with_unknown_validation_rule_creates_nothing(
 
 
 def test_pipeline_finds_the_assignment_of_a_reward_in_a_campaign(
-    api: voucherify.RewardsApi, campaign: str, db: Database, project: ProjectKeys
+    material: dict[str, Any],
+    api: voucherify.RewardsApi,
+    campaign: str,
+    db: Database,
+    project: ProjectKeys,
 ) -> None:
-    reward_id = create(api, MATERIAL)
+    reward_id = create(api, material)
     created = api.create_reward_assignment(reward_id, assign_body(campaign, 40))
     with db.read() as conn:
         found = rewards.find_reward_assignment_for_campaign(conn, project.id, reward_id, campaign)
@@ -390,21 +471,22 @@ def test_pipeline_finds_the_assignment_of_a_reward_in_a_campaign(
 
 
 def test_update_replaces_given_fields_and_keeps_the_type(
-    api: voucherify.RewardsApi, server: ThreadServer
+    material: dict[str, Any], api: voucherify.RewardsApi, server: ThreadServer
 ) -> None:
     server.clock.fixed = T0
-    reward_id = create(api, MATERIAL)
+    reward_id = create(api, material)
+    product_id = material["parameters"]["product"]["id"]
     server.clock.fixed = T0 + dt.timedelta(days=1)
     updated = api.update_reward(
         reward_id,
         voucherify.RewardsUpdateRequestBody.from_dict(
-            {"name": "Two Comic Books", "stock": 5, "parameters": {"product": {"id": "prod_2"}}}
+            {"name": "Two Comic Books", "stock": 5, "parameters": {"product": {"id": product_id}}}
         ),
     )
     assert (updated.name, updated.stock, updated.type) == ("Two Comic Books", 5, "MATERIAL")
     assert updated.parameters is not None
     assert updated.parameters.product is not None
-    assert (updated.parameters.product.id, updated.parameters.product.sku_id) == ("prod_2", None)
+    assert (updated.parameters.product.id, updated.parameters.product.sku_id) == (product_id, None)
     assert updated.metadata == {"Type": "Material"}
     assert (updated.created_at, updated.updated_at) == (T0, T0 + dt.timedelta(days=1))
 
@@ -432,13 +514,13 @@ def test_update_and_delete_of_unknown_reward_are_404(api: voucherify.RewardsApi)
 
 
 def test_delete_removes_the_reward_and_its_assignments(
-    api: voucherify.RewardsApi, sdk: voucherify.ApiClient, campaign: str
+    material: dict[str, Any], api: voucherify.RewardsApi, sdk: voucherify.ApiClient, campaign: str
 ) -> None:
     rules_api = voucherify.ValidationRulesApi(sdk)
     rule = rules_api.create_validation_rules(
         voucherify.ValidationRulesCreateRequestBody.from_dict({"name": "Limit"})
     )
-    reward_id, kept = create(api), create(api, MATERIAL)
+    reward_id, kept = create(api), create(api, material)
     api.create_reward_assignment(reward_id, assign_body(campaign, validation_rules=[rule.id]))
     api.create_reward_assignment(kept, assign_body(campaign))
     api.delete_reward(reward_id)
@@ -451,9 +533,9 @@ def test_delete_removes_the_reward_and_its_assignments(
 
 
 def test_assignment_update_changes_the_price(
-    api: voucherify.RewardsApi, campaign: str, server: ThreadServer
+    material: dict[str, Any], api: voucherify.RewardsApi, campaign: str, server: ThreadServer
 ) -> None:
-    reward_id = create(api, MATERIAL)
+    reward_id = create(api, material)
     created = api.create_reward_assignment(reward_id, assign_body(campaign, 100))
     assert created.id is not None
     server.clock.fixed = T0

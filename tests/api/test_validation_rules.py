@@ -48,6 +48,53 @@ def other_api(server: ThreadServer, db: Database) -> Iterator[voucherify.Validat
         yield voucherify.ValidationRulesApi(client)
 
 
+PERCENT = {"type": "PERCENT", "percent_off": 10, "effect": "APPLY_TO_ORDER"}
+
+
+def new_voucher(sdk: voucherify.ApiClient, code: str | None = None) -> str:
+    """A standalone discount voucher's id."""
+    created = voucherify.VouchersApi(sdk).create_voucher(
+        code or f"RULE-{uuid.uuid4().hex[:8]}",
+        voucherify.VouchersCreateWithSpecificCodeRequestBody.from_dict(
+            {"type": "DISCOUNT_VOUCHER", "discount": PERCENT}
+        ),
+    )
+    return str(created.id)
+
+
+def new_campaign(sdk: voucherify.ApiClient, name: str | None = None) -> str:
+    """A discount-coupons campaign's id."""
+    created = voucherify.CampaignsApi(sdk).create_campaign(
+        voucherify.CampaignsCreateRequestBody.from_dict(
+            {
+                "name": name or f"camp-{uuid.uuid4().hex[:8]}",
+                "campaign_type": "DISCOUNT_COUPONS",
+                "voucher": {"type": "DISCOUNT_VOUCHER", "discount": PERCENT},
+            }
+        )
+    )
+    return str(created.id)
+
+
+def new_tier(sdk: voucherify.ApiClient) -> str:
+    """A promotion tier's id."""
+    created = voucherify.CampaignsApi(sdk).create_campaign(
+        voucherify.CampaignsCreateRequestBody.from_dict(
+            {
+                "name": f"promo-{uuid.uuid4().hex[:8]}",
+                "promotion": {"tiers": [{"name": "Tier", "action": {"discount": PERCENT}}]},
+            }
+        )
+    )
+    return str(created.promotion.tiers[0].id)
+
+
+@pytest.fixture
+def voucher(sdk: voucherify.ApiClient) -> str:
+    """The id of a voucher to assign rules to."""
+    return new_voucher(sdk)
+
+
 def create(api: voucherify.ValidationRulesApi, name: str = "Gold", **fields: Any) -> str:
     body = voucherify.ValidationRulesCreateRequestBody.from_dict(
         {"name": name, "rules": RULES, **fields}
@@ -60,7 +107,7 @@ def create(api: voucherify.ValidationRulesApi, name: str = "Gold", **fields: Any
 def assign(
     api: voucherify.ValidationRulesApi,
     rule_id: str,
-    related_object_id: str = "v_0123456789",
+    related_object_id: str,
     related_object_type: str = "voucher",
     force: bool | None = None,
 ) -> voucherify.ValidationRulesAssignmentsCreateResponseBody:
@@ -268,11 +315,13 @@ def test_unknown_rule_is_404_for_get_update_and_delete(
         )
 
 
-def test_delete_removes_the_rule_and_its_assignments(api: voucherify.ValidationRulesApi) -> None:
+def test_delete_removes_the_rule_and_its_assignments(
+    api: voucherify.ValidationRulesApi, voucher: str
+) -> None:
     rule_id = create(api)
     kept = create(api, "Kept")
-    assign(api, rule_id)
-    assign(api, kept)
+    assign(api, rule_id, voucher)
+    assign(api, kept, voucher)
     api.delete_validation_rules(rule_id)
     with pytest.raises(ApiException) as caught:
         api.get_validation_rule(rule_id)
@@ -282,17 +331,17 @@ def test_delete_removes_the_rule_and_its_assignments(api: voucherify.ValidationR
 
 
 def test_another_project_cannot_see_the_rule(
-    api: voucherify.ValidationRulesApi, other_api: voucherify.ValidationRulesApi
+    api: voucherify.ValidationRulesApi, other_api: voucherify.ValidationRulesApi, voucher: str
 ) -> None:
     rule_id = create(api)
-    assign(api, rule_id)
+    assign(api, rule_id, voucher)
     assert other_api.list_validation_rules().total == 0
     assert other_api.list_validation_rules_assignments().total == 0
     with pytest.raises(ApiException) as caught:
         other_api.get_validation_rule(rule_id)
     assert caught.value.status == 404
     with pytest.raises(ApiException) as caught:
-        assign(other_api, rule_id)
+        assign(other_api, rule_id, voucher)
     assert caught.value.status == 404
     assert api.get_validation_rule(rule_id).assignments_count == 1
 
@@ -301,17 +350,18 @@ def test_another_project_cannot_see_the_rule(
 
 
 def test_assignment_is_created_and_counted(
-    api: voucherify.ValidationRulesApi, server: ThreadServer
+    api: voucherify.ValidationRulesApi, server: ThreadServer, sdk: voucherify.ApiClient
 ) -> None:
     rule_id = create(api)
+    campaign = new_campaign(sdk)
     server.clock.fixed = T0
-    created = assign(api, rule_id, "camp_42", "campaign")
+    created = assign(api, rule_id, campaign, "campaign")
     assert created.id is not None
     assert created.id.startswith("asgm_")
     assert created.to_dict() == {
         "id": created.id,
         "rule_id": rule_id,
-        "related_object_id": "camp_42",
+        "related_object_id": campaign,
         "related_object_type": "campaign",
         "created_at": T0,
         "object": "validation_rules_assignment",
@@ -322,36 +372,76 @@ def test_assignment_is_created_and_counted(
     assert [a.id for a in listed.data or []] == [created.id]
 
 
+def test_every_related_object_type_can_be_assigned(
+    api: voucherify.ValidationRulesApi, sdk: voucherify.ApiClient
+) -> None:
+    campaign = new_campaign(sdk)
+    reward = voucherify.RewardsApi(sdk).create_reward(
+        voucherify.RewardsCreateRequestBody.from_dict(
+            {"name": "Coin", "parameters": {"coin": {"exchange_ratio": 1, "points_ratio": "1"}}}
+        )
+    )
+    loyalty = voucherify.CampaignsApi(sdk).create_campaign(
+        voucherify.CampaignsCreateRequestBody.from_dict(
+            {
+                "name": f"loyalty-{uuid.uuid4().hex[:8]}",
+                "campaign_type": "LOYALTY_PROGRAM",
+                "voucher": {"type": "LOYALTY_CARD", "loyalty_card": {"points": 0}},
+            }
+        )
+    )
+    reward_assignment = voucherify.RewardsApi(sdk).create_reward_assignment(
+        str(reward.id), voucherify.RewardsAssignmentsCreateRequestBody(campaign=loyalty.id)
+    )
+    targets = [
+        ("voucher", new_voucher(sdk)),
+        ("campaign", campaign),
+        ("promotion_tier", new_tier(sdk)),
+        ("earning_rule", "ern_1"),
+        ("reward_assignment", str(reward_assignment.id)),
+        ("distribution", "anything_1"),
+    ]
+    rule_id = create(api)
+    for related_type, related_id in targets:
+        created = assign(api, rule_id, related_id, related_type)
+        assert (created.related_object_type, created.related_object_id) == (
+            related_type,
+            related_id,
+        )
+    assert api.list_validation_rule_assignments(rule_id).total == len(targets)
+
+
+def test_voucher_code_and_campaign_name_are_stored_as_ids(
+    api: voucherify.ValidationRulesApi, sdk: voucherify.ApiClient
+) -> None:
+    voucher_id = new_voucher(sdk, "BY-CODE")
+    campaign_id = new_campaign(sdk, "By name")
+    rule_id = create(api)
+    assert assign(api, rule_id, "BY-CODE").related_object_id == voucher_id
+    assert assign(api, rule_id, "By name", "campaign").related_object_id == campaign_id
+
+
 @pytest.mark.parametrize(
     ("related_type", "related_id"),
     [
-        ("voucher", "v_1"),
-        ("campaign", "camp_1"),
-        ("promotion_tier", "promo_1"),
-        ("earning_rule", "ern_1"),
-        ("reward_assignment", "rewa_1"),
-        ("distribution", "anything_1"),
+        ("voucher", "NO-SUCH-CODE"),
+        ("campaign", "camp_missing"),
+        ("promotion_tier", "promo_missing"),
+        ("reward_assignment", "rewa_missing"),
+        ("earning_rule", "not_an_earning_rule"),
     ],
 )
-def test_every_related_object_type_can_be_assigned(
+def test_unknown_related_object_is_404_naming_its_type(
     api: voucherify.ValidationRulesApi, related_type: str, related_id: str
 ) -> None:
     rule_id = create(api)
-    created = assign(api, rule_id, related_id, related_type)
-    assert (created.related_object_type, created.related_object_id) == (related_type, related_id)
-
-
-def test_related_id_of_the_wrong_shape_is_404_naming_the_type(
-    api: voucherify.ValidationRulesApi,
-) -> None:
-    rule_id = create(api)
     with pytest.raises(ApiException) as caught:
-        assign(api, rule_id, "camp_1", "voucher")
+        assign(api, rule_id, related_id, related_type)
     error = error_of(caught)
     assert (caught.value.status, error["resource_type"], error["resource_id"]) == (
         404,
-        "voucher",
-        "camp_1",
+        related_type,
+        related_id,
     )
     assert api.list_validation_rule_assignments(rule_id).total == 0
 
@@ -369,20 +459,22 @@ def test_assignment_body_is_checked(api: voucherify.ValidationRulesApi, http: ht
     assert api.list_validation_rule_assignments(rule_id).total == 0
 
 
-def test_assignment_to_unknown_rule_is_404(api: voucherify.ValidationRulesApi) -> None:
+def test_assignment_to_unknown_rule_is_404(
+    api: voucherify.ValidationRulesApi, voucher: str
+) -> None:
     with pytest.raises(ApiException) as caught:
-        assign(api, "val_missing")
+        assign(api, "val_missing", voucher)
     assert error_of(caught)["resource_type"] == "validation_rules"
     assert api.list_validation_rules_assignments().total == 0
 
 
 def test_duplicate_assignment_is_409_naming_the_existing_one(
-    api: voucherify.ValidationRulesApi,
+    api: voucherify.ValidationRulesApi, voucher: str
 ) -> None:
     rule_id = create(api)
-    first = assign(api, rule_id)
+    first = assign(api, rule_id, voucher)
     with pytest.raises(ApiException) as caught:
-        assign(api, rule_id)
+        assign(api, rule_id, voucher)
     error = error_of(caught)
     assert (caught.value.status, error["key"], error["resource_type"], error["resource_id"]) == (
         409,
@@ -393,10 +485,10 @@ def test_duplicate_assignment_is_409_naming_the_existing_one(
     assert [a.id for a in api.list_validation_rule_assignments(rule_id).data or []] == [first.id]
 
 
-def test_force_replaces_the_duplicate(api: voucherify.ValidationRulesApi) -> None:
+def test_force_replaces_the_duplicate(api: voucherify.ValidationRulesApi, voucher: str) -> None:
     rule_id = create(api)
-    first = assign(api, rule_id)
-    second = assign(api, rule_id, force=True)
+    first = assign(api, rule_id, voucher)
+    second = assign(api, rule_id, voucher, force=True)
     assert second.id != first.id
     listed = api.list_validation_rule_assignments(rule_id)
     assert [a.id for a in listed.data or []] == [second.id]
@@ -407,23 +499,26 @@ def test_unknown_rule_has_an_empty_assignment_list(api: voucherify.ValidationRul
     assert (listed.object, listed.data_ref, listed.data, listed.total) == ("list", "data", [], 0)
 
 
-def test_assignments_list_filters_by_object_and_rule(api: voucherify.ValidationRulesApi) -> None:
+def test_assignments_list_filters_by_object_and_rule(
+    api: voucherify.ValidationRulesApi, sdk: voucherify.ApiClient, voucher: str
+) -> None:
     gold, silver = create(api, "Gold"), create(api, "Silver")
-    a = assign(api, gold, "v_a")
-    b = assign(api, silver, "v_a")
-    c = assign(api, gold, "camp_b", "campaign")
-    by_object = api.list_validation_rules_assignments(related_object_id="v_a", order="created_at")
+    a = assign(api, gold, voucher)
+    b = assign(api, silver, voucher)
+    c = assign(api, gold, new_campaign(sdk), "campaign")
+    by_object = api.list_validation_rules_assignments(related_object_id=voucher, order="created_at")
     assert [x.id for x in by_object.data or []] == [a.id, b.id]
     by_rule = api.list_validation_rules_assignments(rule=gold, order="created_at")
     assert [x.id for x in by_rule.data or []] == [a.id, c.id]
-    both = api.list_validation_rules_assignments(related_object_id="v_a", rule=gold)
+    both = api.list_validation_rules_assignments(related_object_id=voucher, rule=gold)
     assert ([x.id for x in both.data or []], both.total) == ([a.id], 1)
     assert api.list_validation_rules_assignments(limit=2).total == 3
 
 
-def test_delete_assignment(api: voucherify.ValidationRulesApi) -> None:
+def test_delete_assignment(api: voucherify.ValidationRulesApi, sdk: voucherify.ApiClient) -> None:
     rule_id = create(api)
-    gone, kept = assign(api, rule_id, "v_1"), assign(api, rule_id, "v_2")
+    gone = assign(api, rule_id, new_voucher(sdk))
+    kept = assign(api, rule_id, new_voucher(sdk))
     assert gone.id is not None
     api.delete_validation_rule_assignment(rule_id, gone.id)
     listed = api.list_validation_rule_assignments(rule_id)
@@ -439,10 +534,10 @@ def test_delete_assignment(api: voucherify.ValidationRulesApi) -> None:
 
 
 def test_assignment_is_deleted_only_through_its_own_rule(
-    api: voucherify.ValidationRulesApi,
+    api: voucherify.ValidationRulesApi, voucher: str
 ) -> None:
     rule_id, other = create(api), create(api, "Other")
-    created = assign(api, rule_id)
+    created = assign(api, rule_id, voucher)
     assert created.id is not None
     with pytest.raises(ApiException) as caught:
         api.delete_validation_rule_assignment(other, created.id)
@@ -451,21 +546,26 @@ def test_assignment_is_deleted_only_through_its_own_rule(
 
 
 def test_rules_for_objects_gives_the_pipeline_every_assigned_rule_set(
-    api: voucherify.ValidationRulesApi, db: Database, project: ProjectKeys
+    api: voucherify.ValidationRulesApi,
+    sdk: voucherify.ApiClient,
+    db: Database,
+    project: ProjectKeys,
+    voucher: str,
 ) -> None:
+    campaign = new_campaign(sdk)
     gold, silver = create(api, "Gold"), create(api, "Silver")
-    assign(api, gold, "v_a")
-    assign(api, silver, "v_a")
-    assign(api, gold, "camp_b", "campaign")
+    assign(api, gold, voucher)
+    assign(api, silver, voucher)
+    assign(api, gold, campaign, "campaign")
     with db.read() as conn:
-        found = validation_rules.rules_for_objects(conn, project.id, ["v_a", "camp_b", "v_none"])
+        found = validation_rules.rules_for_objects(conn, project.id, [voucher, campaign, "v_none"])
     assert {key: [r["name"] for r in value] for key, value in found.items()} == {
-        "v_a": ["Gold", "Silver"],
-        "camp_b": ["Gold"],
+        voucher: ["Gold", "Silver"],
+        campaign: ["Gold"],
         "v_none": [],
     }
-    assert found["camp_b"][0]["rules"] == RULES
-    assert found["camp_b"][0]["assignments_count"] == 2
+    assert found[campaign][0]["rules"] == RULES
+    assert found[campaign][0]["assignments_count"] == 2
 
 
 def test_bad_start_date_is_invalid_query_params(http: httpx.Client) -> None:

@@ -404,3 +404,32 @@ def test_timestamps_are_utc_milliseconds_with_z(http: httpx.Client) -> None:
     assert TIMESTAMP.match(body["created_at"])
     assert body["start_date"] == "2030-01-01T00:00:00.000Z"
     assert body["updated_at"] is None
+
+
+def test_list_filters_by_holder_id_or_source_id(
+    sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    from voucherd.store.schema import customers, vouchers
+
+    create(sdk, "HELD-1")
+    create(sdk, "FREE-1")
+    holder = ids.new_id("cust")
+    with db.write() as conn:
+        conn.execute(
+            customers.insert().values(
+                id=holder,
+                project_id=project.id,
+                source_id="alice",
+                data={},
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+        conn.execute(
+            vouchers.update()
+            .where(vouchers.c.project_id == project.id, vouchers.c.code == "HELD-1")
+            .values(holder_id=holder)
+        )
+    assert [v.code for v in api(sdk).list_vouchers(customer=holder).vouchers] == ["HELD-1"]
+    assert [v.code for v in api(sdk).list_vouchers(customer="alice").vouchers] == ["HELD-1"]
+    assert api(sdk).list_vouchers(customer="nobody").total == 0
+    assert api(sdk).get_voucher("HELD-1").holder_id == holder

@@ -55,9 +55,13 @@ def test_concurrent_duplicate_assignments_leave_one_and_name_it(
     server: ThreadServer, project: ProjectKeys, http: httpx.Client
 ) -> None:
     rule_id = http.post("/v1/validation-rules", json={"name": "R"}).json()["id"]
+    voucher = http.post(
+        "/v1/vouchers/RACE-RULE",
+        json={"type": "DISCOUNT_VOUCHER", "discount": {"type": "PERCENT", "percent_off": 5}},
+    ).json()["id"]
     url = f"{server.url}/v1/validation-rules/{rule_id}/assignments"
     headers = {"X-App-Id": project.app_id, "X-App-Token": project.app_token}
-    body = {"related_object_type": "voucher", "related_object_id": "v_race"}
+    body = {"related_object_type": "voucher", "related_object_id": voucher}
     responses = race(lambda c: c.post(url, headers=headers, json=body))
     assert Counter(r.status_code for r in responses) == {200: 1, 409: THREADS - 1}
     winner = next(r.json()["id"] for r in responses if r.status_code == 200)

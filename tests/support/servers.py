@@ -45,6 +45,7 @@ class ThreadServer:
     database_url: str
     db: Database
     clock: Clock = field(default_factory=Clock)
+    settings: dict[str, Any] = field(default_factory=dict)
     port: int = 0
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
@@ -54,7 +55,7 @@ class ThreadServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        settings = Settings(database_url=self.database_url, log_level="warning")
+        settings = Settings(database_url=self.database_url, log_level="warning", **self.settings)
         app = create_app(settings, db=self.db, clock=self.clock)
         self.port = free_port()
         config = uvicorn.Config(

@@ -81,10 +81,34 @@ def validate(model: type[M], data: dict[str, Any]) -> M:
         raise InvalidPayload("; ".join(problems)) from exc
 
 
+async def read_limited(request: Request, max_bytes: int) -> bytes:
+    """The raw body, refused with 413 as soon as it passes ``max_bytes``.
+
+    The middleware already refuses a too-large ``Content-Length`` before reading; this
+    catches chunked bodies (no length) without buffering more than the limit + one chunk.
+    The content type is not consulted: a non-empty body is JSON whatever it is labelled
+    (``curl -d`` sends form-urlencoded), and §2.3 item 9 reads an empty one as ``{}``.
+    """
+    cached: bytes | None = getattr(request.state, "raw_body", None)
+    if cached is not None:
+        # The stream can be read once; later readers (the Idempotency-Key digest) reuse it.
+        return cached
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"Request body exceeds {max_bytes} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request.state.raw_body = body
+    return body
+
+
 async def read_object(request: Request) -> dict[str, Any]:
     """The request body as a dict (limits from the app's settings)."""
     settings = request.app.state.settings
-    raw = await request.body()
+    raw = await read_limited(request, settings.max_body_bytes)
     return parse_json_object(
         raw, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
     )

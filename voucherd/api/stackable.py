@@ -9,6 +9,7 @@ from fastapi import Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from voucherd.api.body import read_limited
 from voucherd.api.errors import error_body, request_id_of, status_for
 from voucherd.api.responses import json_response
 from voucherd.store import idempotency
@@ -43,7 +44,7 @@ async def idempotent_request(request: Request, endpoint: str) -> IdempotentReque
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if not key:
         return None
-    raw = await request.body()
+    raw = await read_limited(request, request.app.state.settings.max_body_bytes)
     return IdempotentRequest(
         key=key, endpoint=endpoint, digest=idempotency.request_hash(endpoint, raw)
     )

@@ -20,9 +20,11 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    String,
     bindparam,
+    cast,
+    false,
     func,
-    or_,
     select,
     text,
     update,
@@ -62,19 +64,17 @@ def _invalid_campaign(details: str) -> BusinessRuleViolation:
 def find_campaign(
     conn: Connection, project_id: str, id_or_name: str, *, for_update: bool = False
 ) -> Row[Any] | None:
-    """The live campaign with this id or name, or None."""
-    query = select(campaigns).where(
-        campaigns.c.project_id == project_id,
-        LIVE,
-        or_(campaigns.c.id == id_or_name, campaigns.c.name == id_or_name),
-    )
-    if for_update:
-        query = query.with_for_update()
-    rows = conn.execute(query).all()
-    for row in rows:
-        if row.id == id_or_name:
+    """The live campaign with this id (or, failing that, this name), or None."""
+    for column in (campaigns.c.id, campaigns.c.name):
+        query = select(campaigns).where(
+            campaigns.c.project_id == project_id, LIVE, column == id_or_name
+        )
+        if for_update:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is not None:
             return row
-    return rows[0] if rows else None
+    return None
 
 
 def get_campaign(
@@ -324,12 +324,15 @@ def generate_vouchers(
         conn, project_id, overrides, base=vouchers.template_spec(template, campaign)
     )
 
-    def make_row(code: str) -> dict[str, Any]:
-        return vouchers.build_row(
-            project_id, code, spec, now, campaign_id=campaign.id, campaign_name=campaign.name
-        )
+    # Every generated row is the same but for id and code: build it once.
+    template_row = vouchers.build_row(
+        project_id, "", spec, now, campaign_id=campaign.id, campaign_name=campaign.name
+    )
 
-    return vouchers.insert_generated(conn, count, config, make_row)
+    def make_row(code: str, voucher_id: str) -> dict[str, Any]:
+        return {**template_row, "id": voucher_id, "code": code}
+
+    return vouchers.insert_generated(conn, project_id, count, config, make_row)
 
 
 def _no_promotion(campaign: Row[Any]) -> None:
@@ -418,6 +421,7 @@ def update_campaign(
     values: dict[str, Any] = {"updated_at": now}
     voucher_values: dict[str, Any] = {}
     voucher_data: dict[str, Any] = {}
+    gift_change: tuple[int, int] | None = None
     for field in ("start_date", "expiration_date"):
         if body.get(field) is not None:
             values[field] = voucher_values[field] = catalog.parse_date(body[field], field)
@@ -449,7 +453,8 @@ def update_campaign(
         if kind != vouchers.GIFT_VOUCHER:
             raise _invalid_campaign("Only gift card campaigns have a gift")
         if gift.get("amount") is not None:
-            template["gift_amount"] = voucher_values["gift_amount"] = round(gift["amount"])
+            gift_change = (template.get("gift_amount") or 0, round(gift["amount"]))
+            template["gift_amount"] = gift_change[1]
         if gift.get("effect") is not None:
             template["gift_effect"] = voucher_data["gift_effect"] = gift["effect"]
     if body.get("category_id") is not None or body.get("category") is not None:
@@ -468,7 +473,30 @@ def update_campaign(
     )
     if voucher_values or voucher_data:
         _propagate(conn, project_id, row.id, voucher_values, voucher_data, now)
+    if gift_change is not None:
+        # Only cards still holding the old template amount, untouched by balance changes.
+        old_amount, new_amount = gift_change
+        conn.execute(
+            update(voucher_table)
+            .where(
+                *_untouched(project_id, row.id),
+                voucher_table.c.gift_amount == old_amount,
+                voucher_table.c.gift_subtracted_amount == 0,
+            )
+            .values(gift_amount=new_amount, updated_at=now)
+        )
     return get_campaign(conn, project_id, row.id)
+
+
+def _untouched(project_id: str, campaign_id: str) -> tuple[ColumnElement[bool], ...]:
+    """Live vouchers of the campaign nobody holds and nobody has redeemed."""
+    return (
+        voucher_table.c.project_id == project_id,
+        voucher_table.c.campaign_id == campaign_id,
+        voucher_table.c.deleted_at.is_(None),
+        voucher_table.c.holder_id.is_(None),
+        voucher_table.c.redeemed_quantity == 0,
+    )
 
 
 def _propagate(
@@ -480,13 +508,7 @@ def _propagate(
     now: dt.datetime,
 ) -> None:
     """Apply campaign changes to its unpublished, unredeemed live vouchers."""
-    untouched = (
-        voucher_table.c.project_id == project_id,
-        voucher_table.c.campaign_id == campaign_id,
-        voucher_table.c.deleted_at.is_(None),
-        voucher_table.c.holder_id.is_(None),
-        voucher_table.c.redeemed_quantity == 0,
-    )
+    untouched = _untouched(project_id, campaign_id)
     if not data_changes:
         conn.execute(update(voucher_table).where(*untouched).values(updated_at=now, **values))
         return
@@ -576,12 +598,22 @@ ORDERS: dict[str, ColumnElement[Any]] = {
 }
 
 
+def _extra_field(name: str) -> ColumnElement[Any] | None:
+    """Filter fields that live in ``data``: ``metadata.x``, ``voucher_type``, ``categories``."""
+    if name == "voucher_type":
+        return cast(campaigns.c.data["template"]["type"].as_string(), String)
+    if name == "categories":
+        return cast(campaigns.c.data["category"].as_string(), String)
+    return vouchers.metadata_field(campaigns.c.data, name)
+
+
 def list_campaigns(
     conn: Connection, project_id: str, query: ListQuery
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of live campaigns (newest first by default) and the total.
 
-    Shortcuts: ``campaign_type``, ``is_referral_code`` (true = REFERRAL_PROGRAM).
+    Shortcuts: ``campaign_type``, ``is_referral_code`` (true = REFERRAL_PROGRAM),
+    ``campaign_status`` (every campaign is ``DONE``).
     """
     base = select(campaigns).where(
         campaigns.c.project_id == project_id,
@@ -591,13 +623,15 @@ def list_campaigns(
     campaign_type = query.param("campaign_type")
     if campaign_type is not None:
         base = base.where(campaigns.c.campaign_type == campaign_type)
+    status = query.param("campaign_status")
+    if status is not None and status != "DONE":
+        # Generation is synchronous, so every campaign is DONE.
+        base = base.where(false())
     referral = query.param("is_referral_code")
     if referral is not None:
         is_referral = campaigns.c.campaign_type == "REFERRAL_PROGRAM"
         base = base.where(is_referral if referral.lower() == "true" else ~is_referral)
-    clause = filter_clause(
-        query, FIELDS, lambda name: vouchers.metadata_field(campaigns.c.data, name)
-    )
+    clause = filter_clause(query, FIELDS, _extra_field)
     if clause is not None:
         base = base.where(clause)
     order_by = ordering(query, ORDERS, "-created_at", campaigns.c.id)

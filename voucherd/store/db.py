@@ -11,10 +11,11 @@ rows explicitly (see the store modules).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 from voucherd.store import types
@@ -94,3 +95,18 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def serialise(conn: Connection, *name: str) -> None:
+    """Hold a lock called ``name`` until the transaction ends (PostgreSQL advisory lock).
+
+    For decisions that have no row to lock yet — a new order's ``source_id``, an
+    ``Idempotency-Key`` — so that two transactions about the same name run one after
+    the other and the second sees what the first committed. SQLite needs nothing:
+    its write transactions already run one at a time (``BEGIN IMMEDIATE``).
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256("\x1f".join(name).encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

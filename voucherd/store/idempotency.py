@@ -7,9 +7,9 @@ response again without redeeming twice; the same key with another body gets 409
 The key row is written in the *same* transaction as the redemption it answers,
 so the two commit (or vanish) together: a crash can never leave a redemption
 without its key or a key without its redemption. Two concurrent requests with one
-key serialise on the primary key (PostgreSQL blocks the second INSERT until the
-first commits, then it conflicts; SQLite serialises writers with BEGIN IMMEDIATE),
-and the loser replays the winner's stored response.
+key run one after the other — the caller takes the key's lock
+(:func:`voucherd.store.db.serialise`) before :func:`lookup`; SQLite serialises
+writers with BEGIN IMMEDIATE — so the second replays the first's stored response.
 """
 
 from __future__ import annotations

@@ -25,3 +25,14 @@ def new_token(nbytes: int = 24) -> str:
 def new_request_id() -> str:
     """Return an error ``request_id`` in Voucherify's ``v-<hex>`` form."""
     return "v-" + secrets.token_hex(9)
+
+
+def new_ids(prefix: str, count: int) -> list[str]:
+    """``count`` fresh ids sharing one timestamp, drawn with a single OS random read.
+
+    Same shape as :func:`new_id`; for bulk inserts (100,000 generated vouchers).
+    """
+    millis = time.time_ns() // 1_000_000
+    head = f"{prefix}_{millis:012x}"
+    blob = secrets.token_hex(6 * count)
+    return [head + blob[i * 12 : (i + 1) * 12] for i in range(count)]

@@ -153,6 +153,12 @@ def create_tier(
     data: dict[str, Any] = {"metadata": {}}
     values = _apply_fields(conn, project_id, body, data)
     if "hierarchy" not in values:
+        # Lock the campaign row so concurrent additions cannot pick the same number.
+        conn.execute(
+            select(campaigns.c.id)
+            .where(campaigns.c.project_id == project_id, campaigns.c.id == campaign.id)
+            .with_for_update()
+        )
         highest = conn.execute(
             select(func.max(promotion_tiers.c.hierarchy)).where(
                 promotion_tiers.c.project_id == project_id,

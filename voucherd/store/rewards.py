@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
-from voucherd.store import ids, validation_rules
+from voucherd.store import campaigns as campaign_store
+from voucherd.store import ids, products, validation_rules
 from voucherd.store.errors import Duplicate, InvalidPayload, NotFound
 from voucherd.store.listing import ListQuery, ordering, page
-from voucherd.store.schema import campaigns, reward_assignments, rewards
+from voucherd.store.schema import reward_assignments, rewards
 from voucherd.store.schema import validation_rule_assignments as rule_assignments
 from voucherd.store.wire import iso
 
@@ -44,6 +45,40 @@ def _render(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+# Campaign types a CAMPAIGN reward may hand out (the response enum of parameters.campaign.type).
+REWARDABLE_CAMPAIGN_TYPES = ("DISCOUNT_COUPONS", "GIFT_VOUCHERS", "LOYALTY_PROGRAM")
+
+
+def _resolve_parameters(
+    conn: Connection, project_id: str, reward_type: str, parameters: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``parameters`` with the referenced campaign or product looked up and stored by id.
+
+    CAMPAIGN: the campaign (id or name) must exist and be of a rewardable type,
+    whose ``type`` is added; MATERIAL: the product (id or source_id) and, when
+    given, its SKU must exist. Raises NotFound or InvalidPayload.
+    """
+    if reward_type == "CAMPAIGN":
+        given = parameters["campaign"]
+        campaign = campaign_store.get_campaign(conn, project_id, given["id"])
+        if campaign.campaign_type not in REWARDABLE_CAMPAIGN_TYPES:
+            raise InvalidPayload(
+                "Property .parameters.campaign.id must name a "
+                f"{', '.join(REWARDABLE_CAMPAIGN_TYPES)} campaign"
+            )
+        return {"campaign": {**given, "id": campaign.id, "type": campaign.campaign_type}}
+    if reward_type == "MATERIAL":
+        given = parameters["product"]
+        product = products.get_product(conn, project_id, given["id"])
+        resolved = {**given, "id": product["id"]}
+        if given.get("sku_id") is not None:
+            resolved["sku_id"] = products.get_product_sku(
+                conn, project_id, product, given["sku_id"]
+            )["id"]
+        return {"product": resolved}
+    return dict(parameters)
+
+
 def create_reward(
     conn: Connection,
     project_id: str,
@@ -54,8 +89,8 @@ def create_reward(
 ) -> dict[str, Any]:
     """Create a reward of ``reward_type`` from parsed ``fields`` (name, parameters, ...).
 
-    The API layer has already checked that ``parameters`` fit the type; the ids in
-    ``parameters.campaign`` and ``parameters.product`` are stored as given.
+    The API layer has already checked that ``parameters`` fit the type; the
+    campaign or product they name must exist (see :func:`_resolve_parameters`).
     """
     reward_id = ids.new_id("rew")
     data = {
@@ -63,6 +98,7 @@ def create_reward(
         for key in ("name", "parameters", "metadata", "stock", "attributes")
         if key in fields
     }
+    data["parameters"] = _resolve_parameters(conn, project_id, reward_type, data["parameters"])
     conn.execute(
         insert(rewards).values(
             id=reward_id, project_id=project_id, type=reward_type, data=data, created_at=now
@@ -135,6 +171,8 @@ def update_reward(
                 f"Property .parameters should only have '{expected}' for a {row.type} reward"
             )
     data = {**row.data, **fields}
+    if parameters is not None:
+        data["parameters"] = _resolve_parameters(conn, project_id, row.type, parameters)
     conn.execute(
         update(rewards)
         .where(rewards.c.project_id == project_id, rewards.c.id == reward_id)
@@ -195,23 +233,20 @@ def create_reward_assignment(
 ) -> dict[str, Any]:
     """Make a reward available in a campaign for ``points``.
 
-    Raises NotFound for an unknown reward, campaign or validation rule; Duplicate
-    (naming the existing ``rewa_``) when the reward is already in that campaign.
+    The campaign (id or name) must be a live LOYALTY_PROGRAM campaign. Raises
+    NotFound for an unknown reward, campaign or validation rule; InvalidPayload
+    for another campaign type; Duplicate (naming the existing ``rewa_``) when the
+    reward is already in that campaign.
     The given validation rules are assigned to the new reward assignment.
     """
     reward = get_reward(conn, project_id, reward_id)
     if points is None and reward["type"] != "COIN":
         # Pay-with-points (COIN) rewards are priced at redemption; others need a price.
         raise InvalidPayload("Property .parameters.loyalty should have required property 'points'")
-    campaign = conn.execute(
-        select(campaigns.c.id).where(
-            campaigns.c.project_id == project_id,
-            campaigns.c.id == campaign_id,
-            campaigns.c.deleted_at.is_(None),
-        )
-    ).first()
-    if campaign is None:
-        raise NotFound("campaign", campaign_id)
+    campaign = campaign_store.get_campaign(conn, project_id, campaign_id)
+    if campaign.campaign_type != "LOYALTY_PROGRAM":
+        raise InvalidPayload("Property .campaign must name a LOYALTY_PROGRAM campaign")
+    campaign_id = campaign.id
     existing = conn.execute(
         select(reward_assignments.c.id).where(
             reward_assignments.c.project_id == project_id,

@@ -7,12 +7,13 @@ sessions hold on it, the catalogue products unit effects may add, and the rule
 counters the engine asks for. No database row reaches the engine: everything is
 copied into its frozen dataclasses.
 
-Redeem calls :func:`load` with ``lock=True``: on PostgreSQL the voucher rows are
-then locked (``SELECT … FOR UPDATE``, in id order so two requests never wait on
-each other crosswise) before their counters are read, which serialises redemptions
-of one voucher, gift card or loyalty card as BEHAVIOR.md §12 decides. SQLite needs
-no row locks: its write transactions start with BEGIN IMMEDIATE and run one at a
-time.
+Redeem calls :func:`load` with ``lock=True``: on PostgreSQL the order (its row, or
+the name of a new ``source_id``), then the voucher rows, then the tier rows are
+locked (``SELECT … FOR UPDATE``, each kind in id order, always in that sequence so
+two requests never wait on each other crosswise) before anything is read from
+them, which serialises redemptions of one voucher, gift card, loyalty card or order
+as BEHAVIOR.md §12 decides. SQLite needs no row locks: its write transactions start
+with BEGIN IMMEDIATE and run one at a time.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Row, and_, func, select
+from sqlalchemy import Connection, Row, and_, func, or_, select
 
 from voucherd.engine import check_request, counter_keys_needed
 from voucherd.engine import model as em
@@ -45,6 +46,7 @@ from voucherd.store import (
     stacking_rules,
     validation_rules,
 )
+from voucherd.store.db import serialise
 from voucherd.store.errors import BusinessRuleViolation, InvalidPayload
 from voucherd.store.schema import (
     campaigns,
@@ -54,6 +56,7 @@ from voucherd.store.schema import (
     rewards,
     vouchers,
 )
+from voucherd.store.schema import orders as orders_table
 from voucherd.store.wire import iso
 
 GIFT_VOUCHER = "GIFT_VOUCHER"
@@ -191,15 +194,19 @@ def _resolve(
                 r.voucher = rows.get(voucher_id) if voucher_id else None
     tier_ids = [r.id for r in resolved if r.object == "promotion_tier"]
     if tier_ids:
-        tiers = {
-            row.id: row
-            for row in conn.execute(
-                select(promotion_tiers).where(
-                    promotion_tiers.c.project_id == project_id,
-                    promotion_tiers.c.id.in_(tier_ids),
-                )
+        tier_query = (
+            select(promotion_tiers)
+            .where(
+                promotion_tiers.c.project_id == project_id,
+                promotion_tiers.c.id.in_(tier_ids),
             )
-        }
+            .order_by(promotion_tiers.c.id)
+        )
+        if lock:
+            # Tiers after vouchers, each in id order: one global lock order, so the
+            # per-customer counters of a tier are read by one redeem at a time.
+            tier_query = tier_query.with_for_update()
+        tiers = {row.id: row for row in conn.execute(tier_query)}
         for r in resolved:
             if r.object == "promotion_tier":
                 r.tier = tiers.get(r.id)
@@ -508,6 +515,8 @@ def load(
             customer = _transient_customer(conn, project_id, customer_payload)
 
     order_payload = dict(body.get("order") or {})
+    if lock:
+        _lock_order(conn, project_id, order_payload)
     resolved_order = orders.resolve_order(conn, project_id, order_payload)
     existing = resolved_order.pop("existing", None)
     prior = int(resolved_order.get("discount_amount") or 0) if existing is not None else 0
@@ -579,6 +588,31 @@ def load(
         order=order_wire,
         existing_order=existing,
     )
+
+
+def _lock_order(conn: Connection, project_id: str, payload: Mapping[str, Any]) -> None:
+    """Make redeems of one order run one at a time (PostgreSQL; SQLite already does).
+
+    Each redeem reads the order's prior discounts and writes the new totals: two at
+    once would each miss the other's discount (a lost update). A stored order is
+    locked by its row; a ``source_id`` no one has stored yet has no row, so its name
+    is locked instead (then the second creator finds the first's order).
+    """
+    source_id = payload.get("source_id")
+    if source_id:
+        serialise(conn, "order", project_id, str(source_id))
+    clauses = []
+    if payload.get("id"):
+        clauses.append(orders_table.c.id == payload["id"])
+    if source_id:
+        clauses.append(orders_table.c.source_id == source_id)
+    if clauses:
+        conn.execute(
+            select(orders_table.c.id)
+            .where(orders_table.c.project_id == project_id, or_(*clauses))
+            .order_by(orders_table.c.id)
+            .with_for_update()
+        ).all()
 
 
 def _customer_metadata(customer: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -28,7 +28,7 @@ from voucherd.engine import model as em
 from voucherd.engine.render import category_to_dict, order_to_dict, targets_to_list
 from voucherd.store import idempotency, ids, orders, promotion_tiers, sessions
 from voucherd.store import vouchers as voucher_store
-from voucherd.store.db import Database
+from voucherd.store.db import Database, serialise
 from voucherd.store.errors import VoucherdError
 from voucherd.store.schema import orders as orders_table
 from voucherd.store.schema import promotion_tiers as tiers_table
@@ -283,6 +283,11 @@ def redeem(
     """``POST /v1/redemptions``: redeem every APPLICABLE redeemable or nothing (§6.4)."""
     with db.write() as conn:
         if idempotent is not None:
+            # Two requests with one key must not both miss the lookup: on PostgreSQL
+            # the second would redeem again once the first released the voucher
+            # rows, then overwrite the first's key row. Taking the key's lock first
+            # makes it wait for the first to commit and replay its response.
+            serialise(conn, "idempotency", caller.project_id, idempotent.endpoint, idempotent.key)
             stored = idempotency.lookup(
                 conn, caller.project_id, idempotent.key, idempotent.endpoint, idempotent.digest, now
             )

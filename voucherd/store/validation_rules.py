@@ -21,11 +21,11 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from voucherd.store import ids
+from voucherd.store import campaigns, ids, promotion_tiers, vouchers
 from voucherd.store.errors import BusinessRuleViolation, Duplicate, NotFound
 from voucherd.store.listing import ListQuery, ordering, page
+from voucherd.store.schema import reward_assignments, validation_rules
 from voucherd.store.schema import validation_rule_assignments as assignments
-from voucherd.store.schema import validation_rules
 from voucherd.store.wire import iso
 
 RESOURCE = "validation_rules"
@@ -389,16 +389,36 @@ def delete_validation_rule(conn: Connection, project_id: str, rule_id: str) -> N
 
 # --- assignments -----------------------------------------------------------------
 
-# Id prefixes of the objects a rule set can be assigned to (BEHAVIOR.md §1.1);
-# distributions have no documented prefix, so any id is taken for them.
-RELATED_PREFIXES: dict[str, str] = {
-    "voucher": "v_",
-    "campaign": "camp_",
-    "promotion_tier": "promo_",
-    "earning_rule": "ern_",
-    "reward_assignment": "rewa_",
-    "distribution": "",
-}
+
+def resolve_related_object(
+    conn: Connection, project_id: str, related_object_type: str, related_object_id: str
+) -> str:
+    """The id to store for an assignment's related object; raises NotFound naming the type.
+
+    Vouchers may be given by code and campaigns by name (both stored by id);
+    promotion tiers and reward assignments must exist. Earning rules and
+    distributions are outside voucherd, so only an earning rule's ``ern_`` prefix
+    is checked and any distribution id is taken.
+    """
+    if related_object_type == "voucher":
+        return str(vouchers.get_voucher(conn, project_id, related_object_id).id)
+    if related_object_type == "campaign":
+        return str(campaigns.get_campaign(conn, project_id, related_object_id).id)
+    if related_object_type == "promotion_tier":
+        return str(promotion_tiers.get_promotion_tier(conn, project_id, related_object_id).id)
+    if related_object_type == "reward_assignment":
+        found = conn.execute(
+            select(reward_assignments.c.id).where(
+                reward_assignments.c.project_id == project_id,
+                reward_assignments.c.id == related_object_id,
+            )
+        ).first()
+        if found is None:
+            raise NotFound(related_object_type, related_object_id)
+        return related_object_id
+    if related_object_type == "earning_rule" and not related_object_id.startswith("ern_"):
+        raise NotFound(related_object_type, related_object_id)
+    return related_object_id
 
 
 def _render_assignment(row: Row[Any]) -> dict[str, Any]:
@@ -436,16 +456,15 @@ def create_assignment(
 ) -> dict[str, Any]:
     """Assign a rule set to an object.
 
-    The rule set must exist (404 ``validation_rules``). The related object is
-    only checked for the id shape of its type (404 naming the type otherwise).
+    The rule set must exist (404 ``validation_rules``), and so must the related
+    object (see :func:`resolve_related_object`).
     An existing assignment of the same rule to the same object is a 409
     ``duplicate_found`` naming it, unless ``force`` replaces it with a new one.
     """
     get_validation_rule(conn, project_id, rule_id)
-    # TODO(#integration): look the related object up once vouchers, campaigns and
-    # tiers are merged; until then only its id prefix is checked.
-    if not related_object_id.startswith(RELATED_PREFIXES[related_object_type]):
-        raise NotFound(related_object_type, related_object_id)
+    related_object_id = resolve_related_object(
+        conn, project_id, related_object_type, related_object_id
+    )
     existing = _existing_assignment(conn, project_id, rule_id, related_object_id)
     if existing is not None:
         if not force:

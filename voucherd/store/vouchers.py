@@ -19,10 +19,12 @@ optionally locked), :func:`render_voucher` / :func:`voucher_json` (wire dicts).
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -31,10 +33,11 @@ from sqlalchemy import (
     cast,
     or_,
     select,
+    text,
     update,
 )
 
-from voucherd.store import catalog, ids
+from voucherd.store import catalog, ids, types
 from voucherd.store.codes import CodeConfig
 from voucherd.store.errors import BusinessRuleViolation, Duplicate, NotFound
 from voucherd.store.listing import (
@@ -53,9 +56,13 @@ GIFT_VOUCHER = "GIFT_VOUCHER"
 LOYALTY_CARD = "LOYALTY_CARD"
 
 # Rows per INSERT round trip when generating codes.
-BATCH_SIZE = 5_000
+BATCH_SIZE = 10_000
 # Rounds in a row that may insert nothing before we call the code space exhausted.
 MAX_FRUITLESS_ROUNDS = 20
+# Above this many rows PostgreSQL inserts go through COPY (see _copy_rows).
+COPY_THRESHOLD = 100
+# Upper bound on candidates drawn per wanted code once collisions appear.
+MAX_OVERSAMPLE = 64
 
 LIVE = vouchers.c.deleted_at.is_(None)
 
@@ -70,26 +77,22 @@ def _invalid_voucher(details: str) -> BusinessRuleViolation:
 def find_voucher(
     conn: Connection, project_id: str, code_or_id: str, *, for_update: bool = False
 ) -> Row[Any] | None:
-    """The live voucher row with this code (or ``v_`` id), or None.
+    """The live voucher row with this code (or, failing that, this ``v_`` id), or None.
 
     ``for_update`` locks the row on PostgreSQL (SQLite's write transaction already
-    holds the database lock).
+    holds the database lock). Two single-index lookups rather than one ``OR``, so
+    both hit an index on either database.
     """
-    query = select(vouchers).where(
-        vouchers.c.project_id == project_id,
-        LIVE,
-        or_(vouchers.c.code == code_or_id, vouchers.c.id == code_or_id),
-    )
-    if for_update:
-        query = query.with_for_update()
-    rows = conn.execute(query).all()
-    if not rows:
-        return None
-    # A code that looks like someone else's id still wins: codes are what clients send.
-    for row in rows:
-        if row.code == code_or_id:
+    for column in (vouchers.c.code, vouchers.c.id):
+        query = select(vouchers).where(
+            vouchers.c.project_id == project_id, LIVE, column == code_or_id
+        )
+        if for_update:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is not None:
             return row
-    return rows[0]
+    return None
 
 
 def get_voucher(
@@ -194,9 +197,13 @@ def render_voucher(
 def voucher_json(
     conn: Connection, project_id: str, row: Row[Any], *, with_assignments: bool = True
 ) -> dict[str, Any]:
-    """Render one voucher with its category and (optionally) its rule assignments."""
+    """Render one voucher with its category and (optionally) its and its campaign's rule assignments."""
     cats = catalog.load_categories(conn, project_id, [row.category_id])
-    assignments = catalog.assignments_list(conn, project_id, [row.id]) if with_assignments else None
+    assignments = None
+    if with_assignments:
+        # A voucher inherits its campaign's rules (BEHAVIOR.md §11.2): list both.
+        related = [row.id] if row.campaign_id is None else [row.id, row.campaign_id]
+        assignments = catalog.assignments_list(conn, project_id, related)
     return render_voucher(row, cats, assignments)
 
 
@@ -254,6 +261,7 @@ def build_row(
     *,
     campaign_id: str | None = None,
     campaign_name: str | None = None,
+    voucher_id: str | None = None,
 ) -> dict[str, Any]:
     """The ``vouchers`` row for one code (counters start at their column defaults)."""
     kind = spec["type"]
@@ -270,7 +278,7 @@ def build_row(
     if kind == GIFT_VOUCHER:
         data["gift_effect"] = spec.get("gift_effect") or "APPLY_TO_ORDER"
     return {
-        "id": ids.new_id("v"),
+        "id": voucher_id or ids.new_id("v"),
         "project_id": project_id,
         "code": code,
         "campaign_id": campaign_id,
@@ -289,39 +297,199 @@ def build_row(
     }
 
 
+def lock_codes(conn: Connection, project_id: str) -> None:
+    """Serialise voucher inserts of one project until the transaction ends (PostgreSQL).
+
+    Two transactions inserting overlapping codes in opposite orders would each
+    wait on the other's uncommitted index entry: a deadlock (observed with
+    concurrent campaign generation). One transaction-scoped advisory lock per
+    project orders them instead. SQLite's write transactions are serial already.
+    """
+    if conn.dialect.name == "postgresql":
+        key = zlib.crc32(f"voucher-codes:{project_id}".encode())
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def _insert_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
     """Insert rows, skipping live-code conflicts; returns the ids that went in."""
+    lock_codes(conn, rows[0]["project_id"])
+    if len(rows) > COPY_THRESHOLD:
+        if conn.dialect.name == "postgresql":
+            return _copy_rows(conn, rows)
+        return _executemany_rows(conn, rows)
     statement = catalog.insert_ignoring_duplicates(
         conn, vouchers, ["project_id", "code"], vouchers.c.deleted_at.is_(None)
     ).returning(vouchers.c.id)
     return set(conn.execute(statement, list(rows)).scalars())
 
 
+def _executemany_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """SQLite bulk path: the driver's ``executemany`` with ``ON CONFLICT DO NOTHING``.
+
+    Values go through each column type's own bind processor (so timestamps and JSON
+    are stored exactly as SQLAlchemy stores them) but skip the per-row statement
+    machinery. ``rowcount`` sums the rows inserted; only when it falls short do we
+    look up which ids landed.
+    """
+    columns = list(rows[0])
+    processors = [
+        vouchers.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        for name in columns
+    ]
+    # Generated rows share one data document and one timestamp: process each once.
+    cache: dict[tuple[int, int], Any] = {}
+
+    def bind(index: int, value: Any) -> Any:
+        proc = processors[index]
+        if proc is None or value is None:
+            return value
+        if isinstance(value, dict | dt.datetime):
+            key = (index, id(value))
+            if key not in cache:
+                cache[key] = proc(value)
+            return cache[key]
+        return proc(value)
+
+    params = [tuple(bind(i, row[c]) for i, c in enumerate(columns)) for row in rows]
+    names = ", ".join(f'"{name}"' for name in columns)
+    marks = ", ".join("?" for _ in columns)
+    driver: Any = conn.connection.driver_connection
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(
+            # Column names come from build_row, never from a request.
+            f"INSERT INTO vouchers ({names}) VALUES ({marks}) "  # noqa: S608
+            "ON CONFLICT (project_id, code) WHERE deleted_at IS NULL DO NOTHING",
+            params,
+        )
+        inserted = cursor.rowcount
+    finally:
+        cursor.close()
+    wanted = [row["id"] for row in rows]
+    if inserted == len(rows):
+        return set(wanted)
+    landed: set[str] = set()
+    for start in range(0, len(wanted), 1_000):
+        chunk = wanted[start : start + 1_000]
+        landed.update(conn.execute(select(vouchers.c.id).where(vouchers.c.id.in_(chunk))).scalars())
+    return landed
+
+
+def _copy_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """PostgreSQL bulk path: COPY, straight into ``vouchers`` when no code collides.
+
+    A multi-row ``VALUES`` statement with thousands of parameters is too long for
+    psycopg's query cache, so every batch would be re-parsed on the client; COPY
+    streams the rows instead. Fresh random codes almost never collide, so the rows
+    are first copied straight into the table inside a savepoint; on a unique
+    violation the savepoint is rolled back and the batch goes through a temporary
+    stage and ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, which skips the
+    colliding codes.
+    """
+    columns = list(rows[0])
+    names = ", ".join(f'"{name}"' for name in columns)
+    try:
+        with conn.begin_nested():
+            _copy_into(conn, "vouchers", names, columns, rows)
+        return {row["id"] for row in rows}
+    except psycopg.errors.UniqueViolation:
+        pass  # some code is taken: fall back to the path that skips duplicates
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS voucher_stage "
+        "(LIKE vouchers INCLUDING DEFAULTS) ON COMMIT DROP"
+    )
+    conn.exec_driver_sql("TRUNCATE voucher_stage")
+    _copy_into(conn, "voucher_stage", names, columns, rows)
+    result = conn.exec_driver_sql(
+        # Column names come from build_row, never from a request.
+        f"INSERT INTO vouchers ({names}) SELECT {names} FROM voucher_stage "  # noqa: S608
+        "ON CONFLICT (project_id, code) WHERE deleted_at IS NULL DO NOTHING RETURNING id"
+    )
+    return set(result.scalars())
+
+
+def _copy_into(
+    conn: Connection, table: str, names: str, columns: list[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """COPY ``rows`` into ``table``; a ``data`` document shared by rows is serialised once."""
+    serialised: dict[int, str] = {}
+    driver: Any = conn.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            values = []
+            for column in columns:
+                value = row[column]
+                if column == "data":
+                    key = id(value)
+                    if key not in serialised:
+                        serialised[key] = types.dumps(value)
+                    value = serialised[key]
+                values.append(value)
+            copy.write_row(values)
+
+
 def insert_generated(
-    conn: Connection, count: int, config: CodeConfig, make_row: Callable[[str], dict[str, Any]]
+    conn: Connection,
+    project_id: str,
+    count: int,
+    config: CodeConfig,
+    make_row: Callable[[str, str], dict[str, Any]],
 ) -> list[str]:
     """Insert ``count`` vouchers with fresh codes from ``config``; returns their ids.
 
     Candidates go in batches with ``ON CONFLICT DO NOTHING``; only candidates that
     collided with an existing live code (or one a concurrent transaction just
     inserted) are replaced and retried, so a project never holds a code twice.
-    A config whose code space is used up fails with 400 ``invalid_code_config``.
+    Once collisions show up the draw is oversampled and pre-filtered against the
+    codes already taken, so a nearly full code space still fills up quickly. A
+    config whose code space is used up fails with 400 ``invalid_code_config``.
     """
     inserted: list[str] = []
+    oversample = 1
     fruitless = 0
     while len(inserted) < count:
         want = min(BATCH_SIZE, count - len(inserted))
-        rows = [make_row(code) for code in config.generate(want)]
-        landed = _insert_rows(conn, rows)
+        draw = min(config.capacity, want * oversample)
+        candidates = config.generate(draw)
+        if oversample > 1:
+            candidates = _untaken(conn, project_id, candidates)
+            if not candidates and draw == config.capacity:
+                raise _exhausted()
+        chosen = candidates[:want]
+        rows = [
+            make_row(code, voucher_id)
+            for code, voucher_id in zip(chosen, ids.new_ids("v", len(chosen)), strict=True)
+        ]
+        landed = _insert_rows(conn, rows) if rows else set()
         inserted.extend(row["id"] for row in rows if row["id"] in landed)
+        if len(landed) < want:
+            # Collisions: the space is filling up; look before we leap next time.
+            oversample = min(oversample * 4, MAX_OVERSAMPLE)
         fruitless = 0 if landed else fruitless + 1
         if fruitless >= MAX_FRUITLESS_ROUNDS:
-            raise BusinessRuleViolation(
-                "invalid_code_config",
-                "Invalid code config",
-                "No unused codes left for this code_config",
-            )
+            raise _exhausted()
     return inserted
+
+
+def _exhausted() -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        "invalid_code_config", "Invalid code config", "No unused codes left for this code_config"
+    )
+
+
+def _untaken(conn: Connection, project_id: str, candidates: list[str]) -> list[str]:
+    """The candidates no live voucher of the project uses yet."""
+    taken: set[str] = set()
+    for start in range(0, len(candidates), 1_000):
+        chunk = candidates[start : start + 1_000]
+        taken.update(
+            conn.execute(
+                select(vouchers.c.code).where(
+                    vouchers.c.project_id == project_id, LIVE, vouchers.c.code.in_(chunk)
+                )
+            ).scalars()
+        )
+    return [code for code in candidates if code not in taken]
 
 
 def insert_with_code(conn: Connection, row: dict[str, Any]) -> None:
@@ -368,7 +536,14 @@ def create_voucher(
     base = None
     config = CodeConfig.from_dict(body.get("code_config"))
     if campaign is not None:
+        if campaign.campaign_type == "PROMOTION":
+            raise _invalid_voucher("A PROMOTION campaign has tiers, not vouchers")
         template = campaign.data.get("template") or {}
+        wanted = body.get("type")
+        if wanted is not None and wanted != template.get("type", DISCOUNT_VOUCHER):
+            raise _invalid_voucher(
+                f"Campaign {campaign.name} holds {template.get('type')} vouchers, not {wanted}"
+            )
         base = template_spec(template, campaign)
         if body.get("code_config") is None:
             config = CodeConfig.from_dict(template.get("code_config"))
@@ -376,7 +551,7 @@ def create_voucher(
     if spec["type"] == LOYALTY_CARD and campaign is None:
         raise _invalid_voucher("For a loyalty card, a campaign name or ID is required")
 
-    def make_row(new_code: str) -> dict[str, Any]:
+    def make_row(new_code: str, voucher_id: str | None = None) -> dict[str, Any]:
         return build_row(
             project_id,
             new_code,
@@ -384,6 +559,7 @@ def create_voucher(
             now,
             campaign_id=campaign.id if campaign is not None else None,
             campaign_name=campaign.name if campaign is not None else None,
+            voucher_id=voucher_id,
         )
 
     chosen = code if code is not None else body.get("code")
@@ -392,7 +568,7 @@ def create_voucher(
         insert_with_code(conn, row)
         voucher_id = row["id"]
     else:
-        (voucher_id,) = insert_generated(conn, 1, config, make_row)
+        (voucher_id,) = insert_generated(conn, project_id, 1, config, make_row)
     catalog.assign_rules(conn, project_id, body.get("validation_rules"), "voucher", voucher_id, now)
     return get_voucher(conn, project_id, voucher_id)
 

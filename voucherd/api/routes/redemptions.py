@@ -9,10 +9,14 @@ from starlette.responses import Response
 
 from voucherd.api.body import json_body
 from voucherd.api.deps import DB, Clock, ServerProject
+from voucherd.api.listing import list_envelope, list_query
 from voucherd.api.responses import json_response
-from voucherd.api.schemas.redemptions import RedemptionsRedeemRequestBody
+from voucherd.api.schemas.redemptions import (
+    RedemptionsRedeemRequestBody,
+    RedemptionsRollbackCreateRequestBody,
+)
 from voucherd.api.stackable import body_dict, caller_for, idempotency_for, respond
-from voucherd.store import redemptions, stackable
+from voucherd.store import idempotency, redemptions, rollbacks, stackable
 from voucherd.store.stackable import IdempotentRequest
 
 router = APIRouter(tags=["redemptions"])
@@ -21,6 +25,30 @@ RedeemBody = Annotated[
     RedemptionsRedeemRequestBody, Depends(json_body(RedemptionsRedeemRequestBody))
 ]
 RedeemKey = Annotated[IdempotentRequest | None, Depends(idempotency_for("POST /v1/redemptions"))]
+RollbackBody = Annotated[
+    RedemptionsRollbackCreateRequestBody,
+    Depends(json_body(RedemptionsRollbackCreateRequestBody)),
+]
+RollbackKey = Annotated[
+    IdempotentRequest | None, Depends(idempotency_for("POST /v1/redemptions/{id}/rollback"))
+]
+RollbacksKey = Annotated[
+    IdempotentRequest | None, Depends(idempotency_for("POST /v1/redemptions/{id}/rollbacks"))
+]
+
+
+def rollback_request(
+    body: RedemptionsRollbackCreateRequestBody, reason: str | None, tracking_id: str | None
+) -> rollbacks.RollbackRequest:
+    """Query parameters win over the body's ``reason`` and ``tracking_id``."""
+    data = body_dict(body)
+    return rollbacks.RollbackRequest(
+        reason=reason or data.get("reason"),
+        tracking_id=tracking_id or data.get("tracking_id"),
+        customer=data.get("customer"),
+        order=data.get("order"),
+        metadata=data.get("metadata") or {},
+    )
 
 
 @router.post("/v1/redemptions")
@@ -39,8 +67,82 @@ def redeem_stacked_discounts(
     return respond(answer)
 
 
+@router.get("/v1/redemptions")
+def list_redemptions(request: Request, project: ServerProject, db: DB) -> Response:
+    """List redemptions and rollbacks (successful and failed), newest first."""
+    query = list_query(request, max_page=99)
+    with db.read() as conn:
+        items, total = redemptions.list_redemptions(conn, project.id, query)
+    return json_response(list_envelope("redemptions", list(items), total))
+
+
 @router.get("/v1/redemptions/{redemption_id}")
 def get_redemption(redemption_id: str, project: ServerProject, db: DB) -> Response:
     """Return a redemption (r_, rf_) or a redemption rollback (rr_, rrf_)."""
     with db.read() as conn:
         return json_response(redemptions.get_redemption(conn, project.id, redemption_id))
+
+
+@router.post("/v1/redemptions/{redemption_id}/rollback")
+def rollback_redemption(
+    redemption_id: str,
+    request: Request,
+    body: RollbackBody,
+    idempotent: RollbackKey,
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+    reason: str | None = None,
+    tracking_id: str | None = None,
+) -> Response:
+    """Roll back one redemption that is neither a parent nor a child (``Idempotency-Key`` aware)."""
+    answer = rollbacks.rollback(
+        db,
+        caller_for(request, project),
+        redemption_id,
+        rollback_request(body, reason, tracking_id),
+        clock(),
+        stacked=False,
+        idempotent=_scoped(idempotent, redemption_id, reason, tracking_id),
+    )
+    return respond(answer)
+
+
+@router.post("/v1/redemptions/{redemption_id}/rollbacks")
+def rollback_stacked_redemptions(
+    redemption_id: str,
+    request: Request,
+    body: RollbackBody,
+    idempotent: RollbacksKey,
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+    reason: str | None = None,
+    tracking_id: str | None = None,
+) -> Response:
+    """Roll back a stacked redemption (every child) or a single one (``Idempotency-Key`` aware)."""
+    answer = rollbacks.rollback(
+        db,
+        caller_for(request, project),
+        redemption_id,
+        rollback_request(body, reason, tracking_id),
+        clock(),
+        stacked=True,
+        idempotent=_scoped(idempotent, redemption_id, reason, tracking_id),
+    )
+    return respond(answer)
+
+
+def _scoped(
+    idempotent: IdempotentRequest | None, redemption_id: str, *query: str | None
+) -> IdempotentRequest | None:
+    """The key bound to the path and query too: another id or reason is another request."""
+    if idempotent is None:
+        return None
+    return IdempotentRequest(
+        key=idempotent.key,
+        endpoint=idempotent.endpoint,
+        digest=idempotency.request_hash(
+            f"{idempotent.endpoint} {redemption_id} {query!r} {idempotent.digest}", b""
+        ),
+    )

@@ -17,7 +17,7 @@ from voucherd.api.schemas.vouchers import (
     VouchersUpdateRequestBody,
     dump,
 )
-from voucherd.store import vouchers
+from voucherd.store import redemptions, vouchers
 
 router = APIRouter(tags=["vouchers"])
 
@@ -107,3 +107,17 @@ def disable_voucher(code: str, project: ServerProject, db: DB, clock: Clock) -> 
     with db.write() as conn:
         row = vouchers.set_active(conn, project.id, code, False, now=clock())
         return json_response(vouchers.voucher_json(conn, project.id, row))
+
+
+@router.get("/v1/vouchers/{code}/redemption")
+def get_voucher_redemptions(
+    code: str, request: Request, project: ServerProject, db: DB
+) -> Response:
+    """The voucher's redemption counters and its redemption entries, newest first."""
+    limit, offset = None, 0
+    if "limit" in request.query_params:
+        query = list_query(request)
+        limit, offset = query.limit, query.offset
+    with db.read() as conn:
+        body = redemptions.voucher_history(conn, project.id, code, limit=limit, offset=offset)
+    return json_response(body)

@@ -7,13 +7,18 @@ strings such as ``"quantity": "1"`` (BEHAVIOR.md §1.3).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from voucherd.api.schemas.customers import Customer
 
 OrderStatus = Literal["CREATED", "PAID", "CANCELED", "FULFILLED"]
+
+# Amounts, prices and quantities are never negative (BEHAVIOR §3.3 `invalid_amount`); the
+# hardening tests found a stored order of amount -100 before these bounds existed.
+Count = Annotated[int, Field(ge=0)]
+Price = Annotated[int | float, Field(ge=0)]
 
 
 class OrderItemProduct(BaseModel):
@@ -24,7 +29,7 @@ class OrderItemProduct(BaseModel):
     override: bool | None = None
     name: str | None = None
     metadata: dict[str, Any] | None = None
-    price: int | float | None = None
+    price: Price | None = None
 
 
 class OrderItemSku(BaseModel):
@@ -34,7 +39,7 @@ class OrderItemSku(BaseModel):
     source_id: str | None = None
     override: bool | None = None
     sku: str | None = None
-    price: int | float | None = None
+    price: Price | None = None
     metadata: dict[str, Any] | None = None
 
 
@@ -45,13 +50,13 @@ class OrderItem(BaseModel):
     product_id: str | None = None
     related_object: Literal["product", "sku"] | None = None
     source_id: str | None = None
-    quantity: int | None = None
-    discount_quantity: int | None = None
-    initial_quantity: int | None = None
-    amount: int | None = None
-    discount_amount: int | None = None
-    initial_amount: int | None = None
-    price: int | None = None
+    quantity: Count | None = None
+    discount_quantity: Count | None = None
+    initial_quantity: Count | None = None
+    amount: Count | None = None
+    discount_amount: Count | None = None
+    initial_amount: Count | None = None
+    price: Count | None = None
     product: OrderItemProduct | None = None
     sku: OrderItemSku | None = None
     metadata: dict[str, Any] | None = None
@@ -61,9 +66,9 @@ class OrdersUpdateRequestBody(BaseModel):
     """``PUT /v1/orders/{orderId}``: the fields to change (source_id cannot change)."""
 
     status: OrderStatus | None = None
-    amount: int | None = None
-    initial_amount: int | None = None
-    discount_amount: int | None = None
+    amount: Count | None = None
+    initial_amount: Count | None = None
+    discount_amount: Count | None = None
     items: list[OrderItem] | None = Field(default=None, max_length=500)
     metadata: dict[str, Any] | None = None
     created_at: dt.datetime | None = None
