@@ -156,9 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         headers = {"X-App-Id": APP_ID, "X-App-Token": APP_TOKEN}
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
             seeded = seed.seed(http, run_id)
-            customer_id = str(
-                http.post("/v1/customers", json={"source_id": "bench-cust-0"}).json()["id"]
-            )
+            customer_id = seed.CUSTOMER_SOURCE_ID
         plan = {s.key: s for s in scenarios.build(seeded, set(), list, customer_id)}
         scenario = plan[args.scenario]
         spec = LoadSpec(

@@ -80,7 +80,7 @@ def evaluate(
         ok = times >= 0.5 and d["non_2xx"] == 0
         verdicts.append(Verdict(key, f"≥ 50% of (a) {at}, no non-2xx", measured, _status(ok)))
 
-    for key in ("f-page1", "f-page100"):
+    for key in ("f-page1", "f-page99"):
         f = _point(records, key, clients)
         if f is None:
             verdicts.append(Verdict(key, f"p99 ≤ 20 ms {at}", "not measured", "SKIP"))
