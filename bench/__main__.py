@@ -298,7 +298,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     scenarios.add_ratios(points)
     busiest = max(args.clients)
     generation_s = single[0]["seconds"] if single and single[0]["status"] == 200 else None
-    verdicts = targets.evaluate(points, busiest, args.db, generation_s)
+    verdicts = targets.evaluate(points, busiest, args.db, generation_s, min(args.clients))
     loadgen = [p["loadgen_cpu_share"] for p in points if "loadgen_cpu_share" in p]
     if loadgen:
         notes.append(
