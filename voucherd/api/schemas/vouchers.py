@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from voucherd.api.body import INT32_MAX
+
 Number = int | float
 DayOfWeek = Literal[0, 1, 2, 3, 4, 5, 6]
 DiscountType = Literal["AMOUNT", "UNIT", "PERCENT", "FIXED"]
@@ -116,7 +118,7 @@ class ValidityHours(BaseModel):
 class RedemptionLimit(BaseModel):
     """``redemption.quantity``: how many times the voucher may be redeemed (None = unlimited)."""
 
-    quantity: int | None = Field(default=None, ge=0)
+    quantity: int | None = Field(default=None, ge=0, le=INT32_MAX)  # a 32-bit column
 
 
 class _VoucherFields(BaseModel):
