@@ -61,6 +61,9 @@ MATRIX: dict[str, Case] = {
     "DELETE /v1/vouchers/{code}": NF,
     "POST /v1/vouchers/{code}/enable": NF,
     "POST /v1/vouchers/{code}/disable": NF,
+    "POST /v1/vouchers/{code}/balance": Case(404, {"amount": 100}),
+    "GET /v1/vouchers/{code}/transactions": NF,
+    "DELETE /v1/vouchers/{code}/sessions/{session_key}": NF,
     "GET /v1/campaigns": LIST,
     "POST /v1/campaigns": Case(
         200,
@@ -286,6 +289,17 @@ def build_world(a: httpx.Client, keys: ProjectKeys) -> dict[str, str]:
         )
     )
     w["redemption_id"] = redeemed["redemptions"][0]["id"]
+    w["session_key"] = "ssn-iso"
+    ok(
+        a.post(
+            "/v1/validations",
+            json={
+                "redeemables": [{"object": "voucher", "id": "ISO-1"}],
+                "order": {"amount": 900},
+                "session": {"type": "LOCK", "key": w["session_key"]},
+            },
+        )
+    )
     return w
 
 

@@ -12,12 +12,13 @@ from voucherd.api.deps import DB, Clock, ServerProject
 from voucherd.api.listing import list_envelope, list_query
 from voucherd.api.responses import json_response, no_content
 from voucherd.api.schemas.vouchers import (
+    VouchersBalanceUpdateRequestBody,
     VouchersCreateRequestBody,
     VouchersCreateWithSpecificCodeRequestBody,
     VouchersUpdateRequestBody,
     dump,
 )
-from voucherd.store import redemptions, vouchers
+from voucherd.store import balances, redemptions, transactions, vouchers
 
 router = APIRouter(tags=["vouchers"])
 
@@ -121,3 +122,58 @@ def get_voucher_redemptions(
     with db.read() as conn:
         body = redemptions.voucher_history(conn, project.id, code, limit=limit, offset=offset)
     return json_response(body)
+
+
+@router.post("/v1/vouchers/{code}/balance")
+def update_voucher_balance(
+    code: str,
+    body: Annotated[
+        VouchersBalanceUpdateRequestBody, Depends(json_body(VouchersBalanceUpdateRequestBody))
+    ],
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+) -> Response:
+    """Add or remove gift-card credits or loyalty points; answers with the ``balance`` object."""
+    change = balances.BalanceChange(
+        amount=body.amount, reason=body.reason, source_id=body.source_id
+    )
+    with db.write() as conn:
+        result = balances.update_balance(conn, project.id, code, change, now=clock())
+    return json_response(result.as_wire())
+
+
+@router.get("/v1/vouchers/{code}/transactions")
+def list_voucher_transactions(
+    code: str, request: Request, project: ServerProject, db: DB
+) -> Response:
+    """The card's ledger, newest first, cursor-paged by ``starting_after_id``."""
+    query = list_query(request)
+    with db.read() as conn:
+        items, has_more = transactions.list_transactions(
+            conn,
+            project.id,
+            code,
+            limit=query.limit,
+            order=query.order,
+            starting_after_id=query.param("starting_after_id"),
+        )
+    return json_response(
+        {
+            "object": "list",
+            "data_ref": "data",
+            "data": items,
+            "has_more": has_more,
+            "more_starting_after": items[-1]["id"] if has_more else None,
+        }
+    )
+
+
+@router.delete("/v1/vouchers/{code}/sessions/{session_key}")
+def release_validation_session(
+    code: str, session_key: str, project: ServerProject, db: DB, clock: Clock
+) -> Response:
+    """Release a LOCK session's reservation on the voucher (204)."""
+    with db.write() as conn:
+        vouchers.release_session(conn, project.id, code, session_key, now=clock())
+    return no_content()

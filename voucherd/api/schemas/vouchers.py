@@ -173,3 +173,11 @@ class VouchersUpdateRequestBody(BaseModel):
 def dump(model: BaseModel) -> dict[str, Any]:
     """A validated body as the plain dict the store takes (absent fields left out)."""
     return model.model_dump(exclude_none=True)
+
+
+class VouchersBalanceUpdateRequestBody(BaseModel):
+    """``POST /v1/vouchers/{code}/balance``: credits (gift card) or points (loyalty card), ±."""
+
+    amount: int
+    source_id: str | None = None
+    reason: str | None = None
