@@ -31,7 +31,7 @@ class Case:
     """What project B's keys get from one operation aimed at project A's objects."""
 
     status: int | tuple[int, ...] = 404
-    body: dict[str, Any] | None = None
+    body: dict[str, Any] | list[Any] | None = None
     listing: bool = False
 
 
@@ -62,6 +62,9 @@ MATRIX: dict[str, Case] = {
     "POST /v1/vouchers/{code}/enable": NF,
     "POST /v1/vouchers/{code}/disable": NF,
     "POST /v1/vouchers/{code}/balance": Case(404, {"amount": 100}),
+    "POST /v1/vouchers/import": Case(404, [{"code": "B-1", "campaign_id": "{campaign_id}"}]),
+    "POST /v1/campaigns/{campaign_id}/import": Case(404, [{"code": "B-2"}]),
+    "GET /v1/campaigns/{campaign_id}/summary": NF,
     "GET /v1/vouchers/{code}/transactions": NF,
     "DELETE /v1/vouchers/{code}/sessions/{session_key}": NF,
     "GET /v1/campaigns": LIST,
@@ -145,6 +148,17 @@ MATRIX: dict[str, Case] = {
         404, {"parameters": {"loyalty": {"points": 2}}}
     ),
     "DELETE /v1/rewards/{reward_id}/assignments/{assignment_id}": NF,
+    "POST /v1/loyalties": Case(200, {"name": "b-loyalty"}),
+    "GET /v1/loyalties": LIST,
+    "GET /v1/loyalties/{campaign_id}": NF,
+    "PUT /v1/loyalties/{campaign_id}": Case(404, {"description": "taken over"}),
+    "DELETE /v1/loyalties/{campaign_id}": NF,
+    "GET /v1/loyalties/{campaign_id}/members": NF,
+    "POST /v1/loyalties/{campaign_id}/members": Case(404, {"customer": {"source_id": "b"}}),
+    "GET /v1/loyalties/{campaign_id}/members/{member_id}": NF,
+    "POST /v1/loyalties/{campaign_id}/members/{member_id}/balance": Case(404, {"points": 5}),
+    "GET /v1/loyalties/members/{member_id}": NF,
+    "POST /v1/loyalties/members/{member_id}/balance": Case(404, {"points": 5}),
     "GET /management/v1/projects/{project_id}/stacking-rules": NF,
     "POST /management/v1/projects/{project_id}/stacking-rules": Case(404, {}),
     "GET /management/v1/projects/{project_id}/stacking-rules/{stacking_rules_id}": NF,
@@ -289,6 +303,11 @@ def build_world(a: httpx.Client, keys: ProjectKeys) -> dict[str, str]:
         )
     )
     w["redemption_id"] = redeemed["redemptions"][0]["id"]
+    w["member_id"] = ok(
+        a.post(
+            f"/v1/loyalties/{w['loyalty_id']}/members", json={"customer": {"id": w["customer_id"]}}
+        )
+    )["code"]
     w["session_key"] = "ssn-iso"
     ok(
         a.post(

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from voucherd.api.errors import describe_problem
 from voucherd.store.errors import InvalidPayload, VoucherdError
@@ -122,6 +122,36 @@ def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
 
     dependency.__name__ = f"json_body_{model.__name__}"
     return dependency
+
+
+async def read_array(request: Request) -> list[Any]:
+    """The request body as a JSON array (bulk imports); same limits, nulls dropped.
+
+    An empty body is an empty list; anything but an array is 400 ``invalid_payload``.
+    """
+    settings = request.app.state.settings
+    raw = await read_limited(request, settings.max_body_bytes)
+    if not raw.strip():
+        return []
+    try:
+        items = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidPayload(f"Request body is not valid JSON: {exc}") from exc
+    if not isinstance(items, list):
+        raise InvalidPayload("Request body must be a JSON array")
+    if _depth(items, settings.max_json_depth) > settings.max_json_depth:
+        raise InvalidPayload(f"Request body is nested deeper than {settings.max_json_depth} levels")
+    result: list[Any] = drop_nulls(items)
+    return result
+
+
+def validate_items(model: type[M], items: list[Any]) -> list[M]:
+    """Validate every element of an array body; problems name the index (``.[2].code``)."""
+    try:
+        return TypeAdapter(list[model]).validate_python(items)  # type: ignore[valid-type]
+    except ValidationError as exc:
+        problems = [describe_problem(err) for err in exc.errors()]
+        raise InvalidPayload("; ".join(problems)) from exc
 
 
 async def raw_body(request: Request) -> dict[str, Any]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from voucherd.api.body import json_body
+from voucherd.api.body import json_body, read_array, validate_items
 from voucherd.api.deps import DB, Clock, ServerProject
 from voucherd.api.listing import list_envelope, list_query
 from voucherd.api.responses import json_response, no_content
@@ -15,10 +15,11 @@ from voucherd.api.schemas.vouchers import (
     VouchersBalanceUpdateRequestBody,
     VouchersCreateRequestBody,
     VouchersCreateWithSpecificCodeRequestBody,
+    VouchersImportCreateItemRequestBody,
     VouchersUpdateRequestBody,
     dump,
 )
-from voucherd.store import balances, redemptions, transactions, vouchers
+from voucherd.store import balances, imports, redemptions, transactions, vouchers
 
 router = APIRouter(tags=["vouchers"])
 
@@ -43,6 +44,23 @@ def list_vouchers(request: Request, project: ServerProject, db: DB) -> Response:
     with db.read() as conn:
         items, total = vouchers.list_vouchers(conn, project.id, query)
     return json_response(list_envelope("vouchers", list(items), total))
+
+
+@router.post("/v1/vouchers/import")
+def import_vouchers(
+    items: Annotated[list[Any], Depends(read_array)],
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+) -> Response:
+    """Create the vouchers of the array at once; 202 with the (finished) async action id.
+
+    Declared before ``/v1/vouchers/{code}`` so that ``import`` is not taken for a code.
+    """
+    bodies = [dump(item) for item in validate_items(VouchersImportCreateItemRequestBody, items)]
+    with db.write() as conn:
+        action_id = imports.import_vouchers(conn, project.id, bodies, now=clock())
+    return json_response({"async_action_id": action_id}, 202)
 
 
 @router.post("/v1/vouchers/{code}")

@@ -181,3 +181,9 @@ class VouchersBalanceUpdateRequestBody(BaseModel):
     amount: int
     source_id: str | None = None
     reason: str | None = None
+
+
+class VouchersImportCreateItemRequestBody(_VoucherFields):
+    """One voucher of ``POST /v1/vouchers/import``: its code is required."""
+
+    code: str = Field(min_length=1)
