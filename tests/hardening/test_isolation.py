@@ -96,6 +96,14 @@ MATRIX: dict[str, Case] = {
         404, {"name": "T2", "action": {"discount": {"type": "AMOUNT", "amount_off": 1}}}
     ),
     "GET /v1/promotions/{campaign_id}/tiers": NF,
+    "GET /v1/promotions/stacks": LIST,
+    "POST /v1/promotions/{campaign_id}/stacks": Case(
+        404, {"name": "S", "tiers": {"ids": ["{tier_id}"]}}
+    ),
+    "GET /v1/promotions/{campaign_id}/stacks": NF,
+    "GET /v1/promotions/{campaign_id}/stacks/{stack_id}": NF,
+    "PUT /v1/promotions/{campaign_id}/stacks/{stack_id}": Case(404, {"name": "taken over"}),
+    "DELETE /v1/promotions/{campaign_id}/stacks/{stack_id}": NF,
     "GET /v1/customers": LIST,
     "POST /v1/customers": Case(404, {"id": "{customer_id}", "name": "taken over"}),
     "GET /v1/customers/{customer_id}": NF,
@@ -253,6 +261,12 @@ def build_world(a: httpx.Client, keys: ProjectKeys) -> dict[str, str]:
     )
     tiers = ok(a.get(f"/v1/promotions/{promo['id']}/tiers"))["tiers"]
     w["tier_id"] = tiers[0]["id"]
+    w["stack_id"] = ok(
+        a.post(
+            f"/v1/promotions/{promo['id']}/stacks",
+            json={"name": "S", "tiers": {"ids": [w["tier_id"]]}},
+        )
+    )["id"]
     loyalty = ok(
         a.post(
             "/v1/campaigns",
