@@ -1,4 +1,7 @@
-"""Results on disk: ``<db>-<timestamp>.json``/``.md``/``.png`` plus ``latest-<db>.*`` copies."""
+"""Results on disk: ``<db>-<timestamp>.json``/``.md``/``.png`` plus ``latest-<db>.*`` copies.
+
+``--quick`` runs are written as ``<db>-quick-…`` and ``latest-<db>-quick.*``.
+"""
 
 from __future__ import annotations
 
@@ -22,21 +25,21 @@ def markdown(result: dict[str, Any]) -> str:
         f"{meta['duration_s']} s per point after a {meta['warm_up_s']} s warm-up · "
         f"{meta['python']} · voucherd {meta['voucherd']}",
         "",
-        "| scenario | clients | req/s | × ceiling | p50 ms | p95 ms | p99 ms | non-2xx | server CPU | loadgen CPU | other CPU |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| scenario | clients | req/s | × ceiling | p50 ms | p95 ms | p99 ms | non-2xx | server CPU | PostgreSQL CPU | loadgen CPU | other CPU |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in result["points"]:
         if r.get("skipped"):
-            lines.append(f"| {r['title']} | – | {r['skipped']} | | | | | | | | |")
+            lines.append(f"| {r['title']} | – | {r['skipped']} | | | | | | | | | |")
             continue
         lines.append(
             f"| {r['title']} | {r['clients']} | {r['rps']:.0f} | {_cell(r.get('ceiling_ratio'), '{:.1%}')} "
             f"| {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['non_2xx']} "
-            f"| {r['server_cpu_share']:.0%} | {r['loadgen_cpu_share']:.0%} "
+            f"| {r['server_cpu_share']:.0%} | {r.get('db_cpu_share', 0):.0%} | {r['loadgen_cpu_share']:.0%} "
             f"| {r.get('other_cpu_share', 0):.0%} |"
         )
     for extra in result.get("single", []):
-        lines.append(f"| {extra['title']} | 1 | {extra['summary']} | | | | | | | | |")
+        lines.append(f"| {extra['title']} | 1 | {extra['summary']} | | | | | | | | | |")
     lines += ["", "| target | measured | verdict |", "|---|---|---|"]
     for v in result["targets"]:
         lines.append(f"| ({v['scenario']}) {v['target']} | {v['measured']} | {v['status']} |")
@@ -49,7 +52,9 @@ def write(result: dict[str, Any], directory: Path, chart: bool = True) -> list[P
     """Write JSON, Markdown and (when matplotlib is installed) the PNG; return the paths."""
     directory.mkdir(parents=True, exist_ok=True)
     meta = result["meta"]
-    stem = f"{meta['database']}-{meta['stamp']}"
+    # Quick runs (development) never replace the reference latest-<db>.* files.
+    name = meta["database"] + ("-quick" if meta.get("quick") else "")
+    stem = f"{name}-{meta['stamp']}"
     written = []
     json_path = directory / f"{stem}.json"
     json_path.write_text(json.dumps(result, indent=2) + "\n")
@@ -64,7 +69,7 @@ def write(result: dict[str, Any], directory: Path, chart: bool = True) -> list[P
         if charts.draw(result, png_path):
             written.append(png_path)
     for path in list(written):
-        latest = directory / f"latest-{meta['database']}{path.suffix}"
+        latest = directory / f"latest-{name}{path.suffix}"
         shutil.copyfile(path, latest)
         written.append(latest)
     return written

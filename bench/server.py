@@ -61,6 +61,19 @@ class Database:
             return cls(kind, cluster.create_database("bench"), root, cluster)
         raise ValueError(f"unknown database {kind!r}: sqlite or postgresql")
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds used by the PostgreSQL server processes (0 for SQLite: in-process)."""
+        if self.cluster is None:
+            return 0.0
+        try:
+            postmaster = int((self.cluster.datadir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0.0
+        # Backends come and go: the postmaster's "children" times keep the CPU of the
+        # ones that exited, the live ones are summed directly.
+        live = sum(_cpu(pid) for pid in _descendants(postmaster))
+        return _cpu(postmaster, with_exited_children=True) + live
+
     def remove(self, keep: bool = False) -> None:
         """Stop the cluster and delete the files (unless ``keep``)."""
         if self.cluster is not None and not keep:
@@ -125,7 +138,12 @@ class Server:
 
     def _wait_for_workers(self, deadline: float) -> None:
         # /health answers as soon as one worker is up; give the rest time to bind.
-        while len(self.worker_pids()) < self.workers and time.monotonic() < deadline:
+        # (With one worker uvicorn serves from the main process: no children to wait for.)
+        while (
+            self.workers > 1
+            and len(self.worker_pids()) < self.workers
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.2)
         time.sleep(1)
 
@@ -142,9 +160,11 @@ class Server:
             self.process.wait(timeout=10)
 
     def worker_pids(self) -> list[int]:
-        """The uvicorn worker processes (children running the app)."""
+        """The processes running the app: the children, or the main process alone."""
         if self.process is None:
             return []
+        if self.workers == 1:
+            return [self.process.pid]
         return [
             pid
             for pid in _descendants(self.process.pid)
@@ -210,10 +230,14 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def _cpu(pid: int) -> float:
+def _cpu(pid: int, with_exited_children: bool = False) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    # Fields after the command: state is [0], utime is [11], stime is [12] (in ticks).
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # Fields after the command: state is [0], utime [11], stime [12], and the
+    # reaped children's cutime [13], cstime [14] (in clock ticks).
+    ticks = int(fields[11]) + int(fields[12])
+    if with_exited_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")

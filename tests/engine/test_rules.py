@@ -84,10 +84,19 @@ def test_valid_definition_has_no_problems() -> None:
             {"1": rule("customer.metadata", {"$is": ["x"]}), "logic": "1"},
             "Rule 'customer.metadata' must have a 'property'",
         ),
-        ({"1": rule("order.amount", {"$is": [1]}), "logic": "1 and 2"}, "refers to missing rule 2"),
-        ({"1": rule("order.amount", {"$is": [1]}), "logic": "1 and ("}, "cannot parse"),
+        (
+            {"1": rule("order.amount", {"$is": [1]}), "logic": "1 and 2"},
+            "Logic '1 and 2' refers to rule 2, which does not exist",
+        ),
+        (
+            {"1": rule("order.amount", {"$is": [1]}), "logic": "1 and ("},
+            "Logic '1 and (' is not valid: expression ends too early",
+        ),
         ({"1": rule("order.amount", {"$is": 1}), "logic": "1"}, "must be an array"),
-        ({"x": rule("order.amount", {"$is": [1]}), "logic": ""}, "rule keys must be numbers"),
+        (
+            {"x": rule("order.amount", {"$is": [1]}), "logic": ""},
+            "Rules have an unexpected key 'x'",
+        ),
         ({"1": {"conditions": {}}, "logic": "1"}, "must have a 'name'"),
         (
             {
@@ -98,7 +107,7 @@ def test_valid_definition_has_no_problems() -> None:
                 },
                 "logic": "1",
             },
-            "rules.1.rules.1: Rule 'order.items.metadata' must have a 'property'",
+            "Rule 'order.items.metadata' must have a 'property'",
         ),
         ([], "must be an object"),
         (
@@ -110,6 +119,37 @@ def test_valid_definition_has_no_problems() -> None:
 def test_malformed_definitions_say_where(rules: Any, problem: str) -> None:
     problems = validate_rule_definition(rules)
     assert any(problem in p for p in problems), problems
+
+
+def test_definition_checks_merged_from_the_catalog() -> None:
+    """Scope, required ``conditions``, error shape and logic wording (Voucherify's)."""
+    assert validate_rule_definition({"1": rule("weather.sunny", {"$is": [1]}), "logic": "1"}) == [
+        "Rule 1 has an unknown name 'weather.sunny'"
+    ]
+    assert validate_rule_definition({"1": {"name": "order.amount"}, "logic": "1"}) == [
+        "Rule 'order.amount' (1) must have 'conditions' as an object"
+    ]
+    assert validate_rule_definition(
+        {"1": rule("order.amount", {"$is": [1]}, error="no"), "logic": "1"}
+    ) == ["Rule 'order.amount' (1) error must be an object with a 'message'"]
+    assert validate_rule_definition(
+        {"1": rule("order.amount", {"$is": [1]}), "logic": "1 xor 1"}
+    ) == ["Logic '1 xor 1' is not valid: unexpected 'xor'"]
+    assert validate_rule_definition({"1": rule("order.amount", {"$is": [1]}), "logic": "(1"}) == [
+        "Logic '(1' is not valid: missing ')'"
+    ]
+
+
+def test_operators_known_but_not_evaluated_are_accepted_in_definitions() -> None:
+    rules = {"1": rule("customer.birthdate", {"$is_days_ago": [3]}), "logic": "1"}
+    assert validate_rule_definition(rules) == []
+
+
+def test_accepted_logic_always_parses_for_evaluation() -> None:
+    for logic in ("1", "1 AND 2", "(1 or 2) and 1", "((1)) Or (2)"):
+        rules = {"1": rule("order.amount", {"$is": [1]}), "2": rule("order.amount", {"$is": [2]})}
+        assert validate_rule_definition({**rules, "logic": logic}) == []
+        assert parse_logic(logic) is not None
 
 
 # --- rule names and operators ------------------------------------------------------------------

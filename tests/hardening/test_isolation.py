@@ -28,7 +28,7 @@ class Case:
     """What project B's keys get from one operation aimed at project A's objects."""
 
     status: int | tuple[int, ...] = 404
-    body: dict[str, Any] | None = None
+    body: dict[str, Any] | list[Any] | None = None
     listing: bool = False
 
 
@@ -58,6 +58,12 @@ MATRIX: dict[str, Case] = {
     "DELETE /v1/vouchers/{code}": NF,
     "POST /v1/vouchers/{code}/enable": NF,
     "POST /v1/vouchers/{code}/disable": NF,
+    "POST /v1/vouchers/{code}/balance": Case(404, {"amount": 100}),
+    "POST /v1/vouchers/import": Case(404, [{"code": "B-1", "campaign_id": "{campaign_id}"}]),
+    "POST /v1/campaigns/{campaign_id}/import": Case(404, [{"code": "B-2"}]),
+    "GET /v1/campaigns/{campaign_id}/summary": NF,
+    "GET /v1/vouchers/{code}/transactions": NF,
+    "DELETE /v1/vouchers/{code}/sessions/{session_key}": NF,
     "GET /v1/campaigns": LIST,
     "POST /v1/campaigns": Case(
         200,
@@ -87,6 +93,14 @@ MATRIX: dict[str, Case] = {
         404, {"name": "T2", "action": {"discount": {"type": "AMOUNT", "amount_off": 1}}}
     ),
     "GET /v1/promotions/{campaign_id}/tiers": NF,
+    "GET /v1/promotions/stacks": LIST,
+    "POST /v1/promotions/{campaign_id}/stacks": Case(
+        404, {"name": "S", "tiers": {"ids": ["{tier_id}"]}}
+    ),
+    "GET /v1/promotions/{campaign_id}/stacks": NF,
+    "GET /v1/promotions/{campaign_id}/stacks/{stack_id}": NF,
+    "PUT /v1/promotions/{campaign_id}/stacks/{stack_id}": Case(404, {"name": "taken over"}),
+    "DELETE /v1/promotions/{campaign_id}/stacks/{stack_id}": NF,
     "GET /v1/customers": LIST,
     "POST /v1/customers": Case(404, {"id": "{customer_id}", "name": "taken over"}),
     "GET /v1/customers/{customer_id}": NF,
@@ -139,6 +153,17 @@ MATRIX: dict[str, Case] = {
         404, {"parameters": {"loyalty": {"points": 2}}}
     ),
     "DELETE /v1/rewards/{reward_id}/assignments/{assignment_id}": NF,
+    "POST /v1/loyalties": Case(200, {"name": "b-loyalty"}),
+    "GET /v1/loyalties": LIST,
+    "GET /v1/loyalties/{campaign_id}": NF,
+    "PUT /v1/loyalties/{campaign_id}": Case(404, {"description": "taken over"}),
+    "DELETE /v1/loyalties/{campaign_id}": NF,
+    "GET /v1/loyalties/{campaign_id}/members": NF,
+    "POST /v1/loyalties/{campaign_id}/members": Case(404, {"customer": {"source_id": "b"}}),
+    "GET /v1/loyalties/{campaign_id}/members/{member_id}": NF,
+    "POST /v1/loyalties/{campaign_id}/members/{member_id}/balance": Case(404, {"points": 5}),
+    "GET /v1/loyalties/members/{member_id}": NF,
+    "POST /v1/loyalties/members/{member_id}/balance": Case(404, {"points": 5}),
     "GET /management/v1/projects/{project_id}/stacking-rules": NF,
     "POST /management/v1/projects/{project_id}/stacking-rules": Case(404, {}),
     "GET /management/v1/projects/{project_id}/stacking-rules/{stacking_rules_id}": NF,
@@ -220,6 +245,12 @@ def build_world(a: httpx.Client, keys: ProjectKeys) -> dict[str, str]:
     )
     tiers = ok(a.get(f"/v1/promotions/{promo['id']}/tiers"))["tiers"]
     w["tier_id"] = tiers[0]["id"]
+    w["stack_id"] = ok(
+        a.post(
+            f"/v1/promotions/{promo['id']}/stacks",
+            json={"name": "S", "tiers": {"ids": [w["tier_id"]]}},
+        )
+    )["id"]
     loyalty = ok(
         a.post(
             "/v1/campaigns",
@@ -283,6 +314,22 @@ def build_world(a: httpx.Client, keys: ProjectKeys) -> dict[str, str]:
         )
     )
     w["parent_redemption_id"] = stacked["parent_redemption"]["id"]
+    w["member_id"] = ok(
+        a.post(
+            f"/v1/loyalties/{w['loyalty_id']}/members", json={"customer": {"id": w["customer_id"]}}
+        )
+    )["code"]
+    w["session_key"] = "ssn-iso"
+    ok(
+        a.post(
+            "/v1/validations",
+            json={
+                "redeemables": [{"object": "voucher", "id": "ISO-1"}],
+                "order": {"amount": 900},
+                "session": {"type": "LOCK", "key": w["session_key"]},
+            },
+        )
+    )
     return w
 
 

@@ -1,4 +1,9 @@
-"""The rule-tree checker of voucherd.store.validation_rules (BEHAVIOR.md §11.1)."""
+"""Rule trees the validation-rules store refuses (BEHAVIOR.md §11.1).
+
+The checks are the engine's (``voucherd.engine.rules.validate_rule_definition``); the
+store turns them into one 400 ``invalid_validation_rules`` whose ``details`` list every
+problem, ``; ``-joined. These cases pin that wording end to end.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,25 @@ from typing import Any
 
 import pytest
 
-from voucherd.store.validation_rules import validate_rule_definition
+from voucherd.store.errors import BusinessRuleViolation
+from voucherd.store.validation_rules import check_rule_definition
+
+
+def validate_rule_definition(rules: Any) -> list[str]:
+    """The problems the store reports for ``rules`` (none when it accepts them)."""
+    refused: BusinessRuleViolation | None = None
+    try:
+        check_rule_definition(rules)
+    except BusinessRuleViolation as error:
+        refused = error
+    if refused is None:
+        return []
+    assert (refused.key, refused.message) == (
+        "invalid_validation_rules",
+        "Invalid validation rules",
+    )
+    return (refused.details or "").split("; ")
+
 
 GOLD = {
     "name": "customer.metadata",
@@ -126,4 +149,15 @@ def test_every_problem_is_listed_not_only_the_first() -> None:
         "Rule 'customer.metadata' must have a 'property'",
         "Rule 'customer.metadata' (1) condition $is must be an array of values",
         "Logic '1 and 2' refers to rule 2, which does not exist",
+    ]
+
+
+def test_the_engine_limits_nesting_depth() -> None:
+    rules: dict[str, Any] = {"1": CART, "logic": "1"}
+    for _ in range(9):
+        rules = {"1": {**TSHIRT, "rules": rules}, "logic": "1"}
+    (problem,) = validate_rule_definition(rules)
+    assert problem.endswith("are nested too deeply (max 8)")
+    assert validate_rule_definition({"1": CART, "logic": "(" * 40 + "1" + ")" * 40}) == [
+        f"Logic '{'(' * 40}1{')' * 40}' is not valid: logic nested too deeply"
     ]

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, TypeAdapter, ValidationError
 
 from voucherd.api.errors import describe_problem
 from voucherd.store.errors import InvalidPayload, VoucherdError
@@ -122,7 +122,53 @@ def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
     return dependency
 
 
+async def read_array(request: Request) -> list[Any]:
+    """The request body as a JSON array (bulk imports); same limits, nulls dropped.
+
+    An empty body is an empty list; anything but an array is 400 ``invalid_payload``.
+    """
+    settings = request.app.state.settings
+    raw = await request.body()
+    if len(raw) > settings.max_body_bytes:
+        raise PayloadTooLarge(f"Request body exceeds {settings.max_body_bytes} bytes")
+    if not raw.strip():
+        return []
+    try:
+        items = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidPayload(f"Request body is not valid JSON: {exc}") from exc
+    if not isinstance(items, list):
+        raise InvalidPayload("Request body must be a JSON array")
+    _check_values(items, settings.max_json_depth)
+    result: list[Any] = drop_nulls(items)
+    return result
+
+
+def validate_items(model: type[M], items: list[Any]) -> list[M]:
+    """Validate every element of an array body; problems name the index (``.[2].code``)."""
+    try:
+        return TypeAdapter(list[model]).validate_python(items)  # type: ignore[valid-type]
+    except ValidationError as exc:
+        problems = [describe_problem(err) for err in exc.errors()]
+        raise InvalidPayload("; ".join(problems)) from exc
+
+
 async def raw_body(request: Request) -> dict[str, Any]:
     """A dependency giving the body as a plain dict, nulls dropped."""
     result: dict[str, Any] = drop_nulls(await read_object(request))
     return result
+
+
+def json_array_body(model: type[M]) -> Callable[[Request], Awaitable[list[M]]]:
+    """A dependency parsing an array body whose items are ``model`` (bulk imports).
+
+    It carries the array's schema (a ``RootModel``) so the OpenAPI document shows it.
+    """
+    array_model = RootModel[list[model]]  # type: ignore[valid-type]
+
+    async def dependency(request: Request) -> list[M]:
+        return validate_items(model, await read_array(request))
+
+    dependency.__name__ = f"json_array_body_{model.__name__}"
+    setattr(dependency, BODY_MODEL_ATTRIBUTE, array_model)
+    return dependency

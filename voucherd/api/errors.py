@@ -177,6 +177,11 @@ def describe_problem(err: Any) -> str:
         return f"Property {json_path(loc)} must be <= {ctx['le']}"
     if err_type == "greater_than_equal" and "ge" in ctx:
         return f"Property {json_path(loc)} must be >= {ctx['ge']}"
+    # Array lengths (redeemables 1–30, order items ≤ 500) in the same ajv wording.
+    if err_type == "too_long" and "max_length" in ctx:
+        return f"Property {json_path(loc)} should NOT have more than {ctx['max_length']} items"
+    if err_type == "too_short" and "min_length" in ctx:
+        return f"Property {json_path(loc)} should NOT have fewer than {ctx['min_length']} items"
     if err_type == "literal_error" and "expected" in ctx:
         return f"Property {json_path(loc)} must be one of {ctx['expected']}"
     return f"Property {json_path(loc)} {err.get('msg', 'is invalid').lower()}"

@@ -43,6 +43,7 @@ async def idempotent_request(request: Request, endpoint: str) -> IdempotentReque
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if not key:
         return None
+    # Starlette caches the body the parsing dependency already read.
     raw = await request.body()
     return IdempotentRequest(
         key=key, endpoint=endpoint, digest=idempotency.request_hash(endpoint, raw)

@@ -125,6 +125,8 @@ MAX_LOGIC_DEPTH = 32  # parentheses in `logic`
 MAX_RULE_DEPTH = 8  # nested `rules` objects
 
 _LOGIC_TOKEN = re.compile(r"\s*(\d+|and\b|or\b|\(|\))", re.IGNORECASE)
+# What an unknown token is called in errors: the word, or the single character.
+_UNKNOWN_TOKEN = re.compile(r"\s*([A-Za-z]+|\S)")
 
 Logic = tuple[Any, ...]  # ("ref", "1") | ("and", a, b) | ("or", a, b)
 
@@ -144,7 +146,8 @@ def parse_logic(text: str) -> Logic | None:
     while position < len(text):
         match = _LOGIC_TOKEN.match(text, position)
         if match is None:
-            raise LogicError(f"unexpected input at {position}: {text[position:]!r}")
+            unknown = _UNKNOWN_TOKEN.match(text, position)
+            raise LogicError(f"unexpected {unknown.group(1) if unknown else text[position:]!r}")
         tokens.append(match.group(1).lower())
         position = match.end()
     if not tokens:
@@ -175,7 +178,7 @@ def parse_logic(text: str) -> Logic | None:
         nonlocal index, depth
         token = peek()
         if token is None:
-            raise LogicError("unexpected end of logic")
+            raise LogicError("expression ends too early")
         index += 1
         if token == "(":  # noqa: S105 - a parenthesis, not a password
             depth += 1
@@ -183,7 +186,7 @@ def parse_logic(text: str) -> Logic | None:
                 raise LogicError("logic nested too deeply")
             node = expression()
             if peek() != ")":
-                raise LogicError("missing closing parenthesis")
+                raise LogicError("missing ')'")
             index += 1
             depth -= 1
             return node
@@ -224,61 +227,100 @@ def _numbered(rules: Mapping[str, Any]) -> list[tuple[str, Any]]:
 # --- definition checks --------------------------------------------------------------------
 
 
-def validate_rule_definition(rules: Any, path: str = "rules", depth: int = 0) -> list[str]:
-    """Problems in a wire ``rules`` object; empty list when it is well-formed.
+# Rule names start with one of these scopes (§11.1 lists the names in full).
+RULE_SCOPES = (
+    "customer.",
+    "order.",
+    "product.",
+    "sku.",
+    "campaign.",
+    "redemption.",
+    "publication.",
+    "custom_event.",
+)
 
-    Reports, with the place: non-object rules, unknown operators, non-array condition
-    values, ``*.metadata`` rules without ``property``, unparsable ``logic`` and logic
-    naming missing rule numbers. The catalog API answers 400
-    ``invalid_validation_rules`` with these.
+
+def validate_rule_definition(rules: Any) -> list[str]:
+    """Every problem of a wire ``rules`` tree, in Voucherify's wording; empty when valid.
+
+    Checked at every nesting level: keys other than ``logic`` are positive rule
+    numbers; each rule is an object with a ``name`` from a known scope, a
+    ``property`` when the name ends in ``.metadata`` ("Rule 'customer.metadata'
+    must have a 'property'"), ``conditions`` mapping known operators (evaluated or
+    not) to arrays, optional nested ``rules`` (at most :data:`MAX_RULE_DEPTH` deep)
+    and ``error.message``; ``logic`` parses with :func:`parse_logic` and names only
+    rules that exist. An empty or missing ``logic`` is fine (all rules must pass).
+    The catalog answers 400 ``invalid_validation_rules`` with these; evaluation
+    fails closed on a stored tree that has any.
+
+    >>> validate_rule_definition({"logic": "1"})
+    ["Logic '1' refers to rule 1, which does not exist"]
     """
+    return _check_level(rules, prefix="", depth=0)
+
+
+def _check_level(rules: Any, prefix: str, depth: int) -> list[str]:
+    where = f" of rule {prefix.rstrip('.')}" if prefix else ""
     if not isinstance(rules, Mapping):
-        return [f"{path}: must be an object"]
+        return [f"Rules{where} must be an object"]
     if depth > MAX_RULE_DEPTH:
-        return [f"{path}: rules nested too deeply (max {MAX_RULE_DEPTH})"]
+        return [f"Rules{where} are nested too deeply (max {MAX_RULE_DEPTH})"]
     problems: list[str] = []
-    numbers = set()
+    numbers: set[int] = set()
     for key, rule in rules.items():
         if key == "logic":
             continue
-        if not key.isdigit():
-            problems.append(f"{path}.{key}: rule keys must be numbers")
+        if not (isinstance(key, str) and key.isdigit() and int(key) > 0):
+            problems.append(f"Rules{where} have an unexpected key '{key}'")
             continue
-        numbers.add(key)
-        here = f"{path}.{key}"
-        if not isinstance(rule, Mapping):
-            problems.append(f"{here}: must be an object")
-            continue
-        name = rule.get("name")
-        if not isinstance(name, str) or not name:
-            problems.append(f"{here}: must have a 'name'")
-            continue
-        if ".metadata" in name and not rule.get("property"):
-            problems.append(f"{here}: Rule '{name}' must have a 'property'")
-        conditions = rule.get("conditions") or {}
-        if not isinstance(conditions, Mapping):
-            problems.append(f"{here}.conditions: must be an object")
-        else:
-            for operator, values in conditions.items():
-                if operator not in OPERATORS and operator not in UNEVALUATED_OPERATORS:
-                    problems.append(f"{here}.conditions: unknown operator '{operator}'")
-                elif not isinstance(values, list):
-                    problems.append(f"{here}.conditions.{operator}: must be an array")
-        nested = rule.get("rules")
-        if nested:
-            problems.extend(validate_rule_definition(nested, f"{here}.rules", depth + 1))
-    logic_text = rules.get("logic", "")
-    if not isinstance(logic_text, str):
-        problems.append(f"{path}.logic: must be a string")
+        numbers.add(int(key))
+        problems.extend(_check_rule(rule, f"{prefix}{int(key)}", depth))
+    logic = rules.get("logic")
+    if logic is None or logic == "":
         return problems
+    if not isinstance(logic, str):
+        return [*problems, f"Logic{where} must be a string"]
     try:
-        parsed = parse_logic(logic_text)
+        parsed = parse_logic(logic)
     except LogicError as exc:
-        problems.append(f"{path}.logic: cannot parse '{logic_text}': {exc}")
-        return problems
-    for number in logic_references(parsed):
-        if number not in numbers:
-            problems.append(f"{path}.logic: refers to missing rule {number}")
+        return [*problems, f"Logic '{logic}'{where} is not valid: {exc}"]
+    for number in sorted({int(ref) for ref in logic_references(parsed)} - numbers):
+        problems.append(f"Logic '{logic}'{where} refers to rule {number}, which does not exist")
+    return problems
+
+
+def _check_rule(rule: Any, number: str, depth: int) -> list[str]:
+    if not isinstance(rule, Mapping):
+        return [f"Rule {number} must be an object"]
+    name = rule.get("name")
+    if not isinstance(name, str) or not name:
+        return [f"Rule {number} must have a 'name'"]
+    problems: list[str] = []
+    if not name.startswith(RULE_SCOPES):
+        problems.append(f"Rule {number} has an unknown name '{name}'")
+    if name.endswith(".metadata") and not (
+        isinstance(rule.get("property"), str) and rule["property"]
+    ):
+        problems.append(f"Rule '{name}' must have a 'property'")
+    conditions = rule.get("conditions")
+    if not isinstance(conditions, Mapping):
+        problems.append(f"Rule '{name}' ({number}) must have 'conditions' as an object")
+    else:
+        for operator, values in conditions.items():
+            if operator not in OPERATORS and operator not in UNEVALUATED_OPERATORS:
+                problems.append(f"Rule '{name}' ({number}) uses an unknown operator '{operator}'")
+            elif not isinstance(values, list):
+                problems.append(
+                    f"Rule '{name}' ({number}) condition {operator} must be an array of values"
+                )
+    error = rule.get("error")
+    if error is not None and not (
+        isinstance(error, Mapping) and isinstance(error.get("message", ""), str)
+    ):
+        problems.append(f"Rule '{name}' ({number}) error must be an object with a 'message'")
+    nested = rule.get("rules")
+    if nested is not None:
+        problems.extend(_check_level(nested, prefix=f"{number}.", depth=depth + 1))
     return problems
 
 

@@ -1,20 +1,23 @@
-"""Helpers shared by vouchers, campaigns and promotion tiers.
+"""Helpers shared by vouchers, campaigns, promotion tiers and stacks.
 
-Categories (BEHAVIOR.md §10.3), validation-rule assignments made by create bodies
-(§11.3), validity fields (§12) and the dialect-specific "insert, skipping
+Categories named in bodies (BEHAVIOR.md §10.3; rendering and loading are
+:mod:`voucherd.store.categories`'), validation-rule assignments made by create
+bodies and the one assignment renderer (§11.3; the validation-rules store renders
+with it too), validity fields (§12) and the dialect-specific "insert, skipping
 duplicates" statement that code generation relies on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Insert, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from voucherd.store import ids
+from voucherd.store.categories import categories_by_ids, get_category
 from voucherd.store.errors import NotFound
 from voucherd.store.schema import categories, validation_rule_assignments, validation_rules
 from voucherd.store.wire import iso, parse_datetime
@@ -49,18 +52,10 @@ def insert_ignoring_duplicates(
 
 
 # --- categories -------------------------------------------------------------------
+# Rendering and loading belong to voucherd.store.categories; this module only adds
+# the body-to-category resolution that create and update bodies need.
 
-
-def render_category(row: Any) -> dict[str, Any]:
-    """A category as embedded in vouchers, campaigns and tiers."""
-    return {
-        "id": row.id,
-        "name": row.name,
-        "hierarchy": row.hierarchy,
-        "object": "category",
-        "created_at": iso(row.created_at),
-        "updated_at": iso(row.updated_at),
-    }
+load_categories = categories_by_ids
 
 
 def resolve_category(
@@ -72,36 +67,17 @@ def resolve_category(
     category of that name when there is one, else stays a plain tag.
     """
     if category_id is not None:
-        row = conn.execute(
-            select(categories.c.id, categories.c.name).where(
-                categories.c.project_id == project_id, categories.c.id == category_id
-            )
-        ).first()
-        if row is None:
-            raise NotFound("category", category_id)
-        return row.id, row.name
+        found = get_category(conn, project_id, category_id)
+        return found["id"], found["name"]
     if category is not None:
-        found = conn.execute(
+        linked = conn.execute(
             select(categories.c.id)
             .where(categories.c.project_id == project_id, categories.c.name == category)
             .order_by(categories.c.created_at)
             .limit(1)
         ).scalar_one_or_none()
-        return found, category
+        return linked, category
     return None, None
-
-
-def load_categories(
-    conn: Connection, project_id: str, category_ids: Iterable[str | None]
-) -> dict[str, dict[str, Any]]:
-    """Wire categories by id for every non-null id given (one query)."""
-    wanted = {cid for cid in category_ids if cid}
-    if not wanted:
-        return {}
-    rows = conn.execute(
-        select(categories).where(categories.c.project_id == project_id, categories.c.id.in_(wanted))
-    )
-    return {row.id: render_category(row) for row in rows}
 
 
 # --- validation rule assignments ----------------------------------------------------

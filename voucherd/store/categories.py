@@ -22,7 +22,8 @@ from voucherd.store.wire import iso
 RESOURCE = "category"
 
 
-def _render(row: Row[Any]) -> dict[str, Any]:
+def render_category(row: Row[Any]) -> dict[str, Any]:
+    """The wire ``category`` (also as embedded in vouchers, campaigns, tiers and stacks)."""
     return {
         "id": row.id,
         "name": row.name,
@@ -53,7 +54,7 @@ def create_category(
 def find_category(conn: Connection, project_id: str, category_id: str) -> dict[str, Any] | None:
     """A category by id, or None."""
     row = conn.execute(_select(project_id).where(categories.c.id == category_id)).first()
-    return None if row is None else _render(row)
+    return None if row is None else render_category(row)
 
 
 def get_category(conn: Connection, project_id: str, category_id: str) -> dict[str, Any]:
@@ -69,18 +70,22 @@ def list_categories(conn: Connection, project_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         _select(project_id).order_by(categories.c.created_at.desc(), categories.c.id.desc())
     )
-    return [_render(row) for row in rows]
+    return [render_category(row) for row in rows]
 
 
 def categories_by_ids(
-    conn: Connection, project_id: str, category_ids: Iterable[str]
+    conn: Connection, project_id: str, category_ids: Iterable[str | None]
 ) -> dict[str, dict[str, Any]]:
-    """The project's categories among ``category_ids``, keyed by id; unknown ids are absent."""
-    wanted = sorted(set(category_ids))
+    """The project's categories among ``category_ids``, keyed by id (one query).
+
+    Unknown ids are absent and ``None`` entries are skipped, so callers can pass the
+    ``category_id`` column of a page of rows as it is.
+    """
+    wanted = sorted({cid for cid in category_ids if cid})
     if not wanted:
         return {}
     rows = conn.execute(_select(project_id).where(categories.c.id.in_(wanted)))
-    return {row.id: _render(row) for row in rows}
+    return {row.id: render_category(row) for row in rows}
 
 
 def update_category(

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Row, and_, func, or_, select, update
 from voucherd.store import catalog, ids
 from voucherd.store.errors import BusinessRuleViolation, NotFound
 from voucherd.store.listing import ListQuery, ordering, page
-from voucherd.store.schema import campaigns, promotion_tiers
+from voucherd.store.schema import campaigns, promotion_stacks, promotion_tiers
 from voucherd.store.wire import iso
 
 PROMOTION = "PROMOTION"
@@ -222,6 +222,29 @@ def delete_tier(conn: Connection, project_id: str, tier_id: str) -> None:
         )
     )
     catalog.delete_assignments(conn, project_id, [row.id])
+    _drop_from_stacks(conn, project_id, row.campaign_id, row.id)
+
+
+def _drop_from_stacks(conn: Connection, project_id: str, campaign_id: str, tier_id: str) -> None:
+    """Take a deleted tier out of its campaign's promotion stacks; a stack left empty goes too."""
+    stacks = promotion_stacks.c
+    rows = conn.execute(
+        select(promotion_stacks).where(
+            stacks.project_id == project_id, stacks.campaign_id == campaign_id
+        )
+    ).all()
+    for stack in rows:
+        tier_ids = [tid for tid in stack.data.get("tier_ids") or [] if tid != tier_id]
+        if len(tier_ids) == len(stack.data.get("tier_ids") or []):
+            continue
+        if tier_ids:
+            conn.execute(
+                update(promotion_stacks)
+                .where(stacks.id == stack.id)
+                .values(data={**stack.data, "tier_ids": tier_ids})
+            )
+        else:
+            conn.execute(promotion_stacks.delete().where(stacks.id == stack.id))
 
 
 ORDERS = {

@@ -3,8 +3,8 @@
 A rule set (``val_``) holds a ``rules`` tree: numbered keys ``"1"``, ``"2"`` … each
 holding one rule ``{name, property?, conditions: {op: [values]}, rules: {…},
 error?}``, plus ``logic``, a boolean expression over the numbers. Nested ``rules``
-have the same shape. :func:`validate_rule_definition` checks a tree before it is
-stored; the engine evaluates the same trees later.
+have the same shape. :func:`check_rule_definition` checks a tree with the engine's
+checker before it is stored; the engine evaluates the same trees later.
 
 An assignment (``asgm_``) attaches a rule set to a voucher, campaign, promotion
 tier, earning rule, reward assignment or distribution; :func:`rules_for_objects`
@@ -14,14 +14,14 @@ gives the pipeline every rule set attached to a list of objects.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from voucherd.store import campaigns, ids, promotion_tiers, vouchers
+from voucherd.engine.rules import validate_rule_definition
+from voucherd.store import campaigns, catalog, ids, promotion_tiers, vouchers
 from voucherd.store.errors import BusinessRuleViolation, Duplicate, NotFound
 from voucherd.store.listing import ListQuery, ordering, page
 from voucherd.store.schema import reward_assignments, validation_rules
@@ -31,202 +31,13 @@ from voucherd.store.wire import iso
 RESOURCE = "validation_rules"
 ASSIGNMENT = "validation_rules_assignment"
 
-# §11.1 operators; ``$greater_than_or_equal`` appears in examples as an alias.
-OPERATORS = frozenset(
-    {
-        "$is",
-        "$is_not",
-        "$in",
-        "$not_in",
-        "$less_than",
-        "$less_than_or_equal",
-        "$more_than",
-        "$more_than_or_equal",
-        "$greater_than_or_equal",
-        "$starts_with",
-        "$ends_with",
-        "$contains",
-        "$timeframe",
-        "$timeframe_absolute",
-        "$timeframe_daily_hours",
-        "$dow",
-        "$count",
-        "$count_more",
-        "$count_less",
-        "$from",
-        "$not_differ",
-        "$not_intersect",
-        "$after",
-        "$before",
-        "$more_than_ago",
-        "$less_than_ago",
-        "$is_days_ago",
-        "$more_than_future",
-        "$less_than_future",
-        "$is_days_in_future",
-    }
-)
-
-# Rule names start with one of these scopes (§11.1 lists the names in full).
-RULE_SCOPES = (
-    "customer.",
-    "order.",
-    "product.",
-    "sku.",
-    "campaign.",
-    "redemption.",
-    "publication.",
-    "custom_event.",
-)
-
-_LOGIC_TOKEN = re.compile(r"\s*(?:(\d+)|(\()|(\))|([A-Za-z]+)|(\S))")
-
-
-def validate_rule_definition(rules: Mapping[str, Any]) -> list[str]:
-    """Every problem of a ``rules`` tree, as messages that say where; empty when valid.
-
-    Checked, at every nesting level: keys other than ``logic`` are positive rule
-    numbers; each rule is an object with a ``name`` from a known scope, a
-    ``property`` when the name ends in ``.metadata`` (e.g. "Rule 'customer.metadata'
-    must have a 'property'"), ``conditions`` mapping known operators to arrays,
-    optional nested ``rules`` and ``error.message``; ``logic`` uses only numbers,
-    ``and``/``or`` (any case) and balanced parentheses, and refers only to rules
-    that exist. An empty or missing ``logic`` is allowed (all rules must pass).
-
-    >>> validate_rule_definition({"1": {"name": "order.amount", "conditions": {"$more_than": [0]}}, "logic": "1"})
-    []
-    >>> validate_rule_definition({"logic": "1"})
-    ["Logic '1' refers to rule 1, which does not exist"]
-    """
-    return _check_level(rules, prefix="")
-
-
-def _check_level(rules: Any, prefix: str) -> list[str]:
-    where = f" of rule {prefix.rstrip('.')}" if prefix else ""
-    if not isinstance(rules, Mapping):
-        return [f"Rules{where} must be an object"]
-    problems: list[str] = []
-    numbers: set[int] = set()
-    for key, rule in rules.items():
-        if key == "logic":
-            continue
-        if not (isinstance(key, str) and key.isdigit() and int(key) > 0):
-            problems.append(f"Rules{where} have an unexpected key '{key}'")
-            continue
-        numbers.add(int(key))
-        problems.extend(_check_rule(rule, f"{prefix}{int(key)}"))
-    logic = rules.get("logic")
-    if logic is None or logic == "":
-        return problems
-    if not isinstance(logic, str):
-        return [*problems, f"Logic{where} must be a string"]
-    referenced, syntax_error = _parse_logic(logic)
-    if syntax_error is not None:
-        problems.append(f"Logic '{logic}'{where} is not valid: {syntax_error}")
-        return problems
-    for number in sorted(referenced - numbers):
-        problems.append(f"Logic '{logic}'{where} refers to rule {number}, which does not exist")
-    return problems
-
-
-def _check_rule(rule: Any, number: str) -> list[str]:
-    if not isinstance(rule, Mapping):
-        return [f"Rule {number} must be an object"]
-    name = rule.get("name")
-    if not isinstance(name, str) or not name:
-        return [f"Rule {number} must have a 'name'"]
-    problems: list[str] = []
-    if not name.startswith(RULE_SCOPES):
-        problems.append(f"Rule {number} has an unknown name '{name}'")
-    if name.endswith(".metadata") and not (
-        isinstance(rule.get("property"), str) and rule["property"]
-    ):
-        problems.append(f"Rule '{name}' must have a 'property'")
-    conditions = rule.get("conditions")
-    if not isinstance(conditions, Mapping):
-        problems.append(f"Rule '{name}' ({number}) must have 'conditions' as an object")
-    else:
-        for operator, values in conditions.items():
-            if operator not in OPERATORS:
-                problems.append(f"Rule '{name}' ({number}) uses an unknown operator '{operator}'")
-            elif not isinstance(values, list):
-                problems.append(
-                    f"Rule '{name}' ({number}) condition {operator} must be an array of values"
-                )
-    error = rule.get("error")
-    if error is not None and not (
-        isinstance(error, Mapping) and isinstance(error.get("message", ""), str)
-    ):
-        problems.append(f"Rule '{name}' ({number}) error must be an object with a 'message'")
-    nested = rule.get("rules")
-    if nested is not None:
-        problems.extend(_check_level(nested, prefix=f"{number}."))
-    return problems
-
-
-def _parse_logic(logic: str) -> tuple[set[int], str | None]:
-    """The rule numbers a logic expression uses, or a description of its syntax error.
-
-    Grammar: ``expr := term (("and" | "or") term)*``; ``term := NUMBER | "(" expr ")"``.
-    """
-    tokens: list[tuple[str, str]] = []
-    position = 0
-    text = logic.rstrip()
-    while position < len(text):
-        match = _LOGIC_TOKEN.match(text, position)
-        if match is None:  # pragma: no cover - the pattern matches any non-space
-            break
-        number, opening, closing, word, other = match.groups()
-        if number is not None:
-            tokens.append(("number", number))
-        elif opening is not None:
-            tokens.append(("(", opening))
-        elif closing is not None:
-            tokens.append((")", closing))
-        elif word is not None and word.lower() in ("and", "or"):
-            tokens.append(("junction", word.lower()))
-        else:
-            return set(), f"unexpected '{word or other}'"
-        position = match.end()
-    referenced: set[int] = set()
-    index = 0
-
-    def term() -> str | None:
-        nonlocal index
-        if index >= len(tokens):
-            return "expression ends too early"
-        kind, value = tokens[index]
-        if kind == "number":
-            referenced.add(int(value))
-            index += 1
-            return None
-        if kind == "(":
-            index += 1
-            problem = expression()
-            if problem is not None:
-                return problem
-            if index >= len(tokens) or tokens[index][0] != ")":
-                return "missing ')'"
-            index += 1
-            return None
-        return f"unexpected '{value}'"
-
-    def expression() -> str | None:
-        nonlocal index
-        problem = term()
-        while problem is None and index < len(tokens) and tokens[index][0] == "junction":
-            index += 1
-            problem = term()
-        return problem
-
-    problem = expression()
-    if problem is None and index < len(tokens):
-        problem = f"unexpected '{tokens[index][1]}'"
-    return referenced, problem
-
 
 def check_rule_definition(rules: Mapping[str, Any]) -> None:
-    """Raise 400 ``invalid_validation_rules`` listing every problem of ``rules``."""
+    """Raise 400 ``invalid_validation_rules`` listing every problem of ``rules``, ``; ``-joined.
+
+    The checks are the engine's (:func:`voucherd.engine.rules.validate_rule_definition`),
+    so a tree stored here is one the engine evaluates rather than fails closed on.
+    """
     problems = validate_rule_definition(rules)
     if problems:
         raise BusinessRuleViolation(
@@ -421,17 +232,6 @@ def resolve_related_object(
     return related_object_id
 
 
-def _render_assignment(row: Row[Any]) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "rule_id": row.rule_id,
-        "related_object_id": row.related_object_id,
-        "related_object_type": row.related_object_type,
-        "created_at": iso(row.created_at),
-        "object": "validation_rules_assignment",
-    }
-
-
 def _existing_assignment(
     conn: Connection, project_id: str, rule_id: str, related_object_id: str
 ) -> Row[Any] | None:
@@ -489,7 +289,7 @@ def create_assignment(
         winner = _existing_assignment(conn, project_id, rule_id, related_object_id)
         raise Duplicate(ASSIGNMENT, winner.id if winner is not None else "") from exc
     row = conn.execute(select(assignments).where(assignments.c.id == assignment_id)).one()
-    return _render_assignment(row)
+    return catalog.render_assignment(row)
 
 
 def list_assignments(
@@ -513,7 +313,7 @@ def list_assignments(
         query, {"created_at": assignments.c.created_at}, "-created_at", assignments.c.id
     )
     rows, total = page(conn, base, query, order_by)
-    return [_render_assignment(row) for row in rows], total
+    return [catalog.render_assignment(row) for row in rows], total
 
 
 def delete_assignment(conn: Connection, project_id: str, rule_id: str, assignment_id: str) -> None:

@@ -37,7 +37,7 @@ from sqlalchemy import (
     update,
 )
 
-from voucherd.store import catalog, ids, types
+from voucherd.store import catalog, ids, sessions, types
 from voucherd.store.codes import CodeConfig
 from voucherd.store.errors import BusinessRuleViolation, Duplicate, NotFound
 from voucherd.store.listing import (
@@ -654,6 +654,18 @@ def delete_voucher(conn: Connection, project_id: str, code_or_id: str, *, now: d
         .values(deleted_at=now)
     )
     catalog.delete_assignments(conn, project_id, [row.id])
+
+
+def release_session(
+    conn: Connection, project_id: str, code_or_id: str, key: str, *, now: dt.datetime
+) -> None:
+    """Free what a LOCK session holds on a voucher (BEHAVIOR.md §13).
+
+    Unknown voucher → ``NotFound("voucher")``; no live reservation of ``key`` on it
+    (never made, consumed, released or expired) → ``NotFound("session", key)``.
+    """
+    row = get_voucher(conn, project_id, code_or_id)
+    sessions.release(conn, project_id, key, row.id, now)
 
 
 # --- listing ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from voucherd.api.routes import (
     client,
     customers,
     health,
+    loyalties,
     orders,
     products,
     promotions,
@@ -38,6 +39,7 @@ SERVER_ROUTERS: list[APIRouter] = [
     categories.router,
     validation_rules.router,
     rewards.router,
+    loyalties.router,
 ]
 CLIENT_ROUTERS: list[APIRouter] = [client.router]
 MANAGEMENT_ROUTERS: list[APIRouter] = [stacking_rules.router]

@@ -7,19 +7,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from voucherd.api.body import json_body
+from voucherd.api.body import json_array_body, json_body
 from voucherd.api.deps import DB, Clock, ServerProject
 from voucherd.api.listing import list_envelope, list_query
 from voucherd.api.responses import json_response
 from voucherd.api.schemas.campaigns import (
     MAX_VOUCHERS_PER_REQUEST,
     CampaignsCreateRequestBody,
+    CampaignsImportVoucherItem,
     CampaignsUpdateRequestBody,
     CampaignsVouchersCreateInBulkRequestBody,
     CampaignsVouchersCreateRequestBody,
 )
 from voucherd.api.schemas.vouchers import dump
-from voucherd.store import campaigns, vouchers
+from voucherd.store import campaign_summary, campaigns, imports, vouchers
 
 router = APIRouter(tags=["campaigns"])
 
@@ -133,3 +134,37 @@ def add_voucher_with_specific_code_to_campaign(
             conn, project.id, campaign_id, code, dump(body), now=clock()
         )
         return json_response(vouchers.voucher_json(conn, project.id, row))
+
+
+@router.post("/v1/campaigns/{campaign_id}/import")
+def import_vouchers_to_campaign(
+    campaign_id: str,
+    items: Annotated[
+        list[CampaignsImportVoucherItem], Depends(json_array_body(CampaignsImportVoucherItem))
+    ],
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+) -> Response:
+    """Create the array's codes in the campaign at once; 202 with the async action id."""
+    bodies = [dump(item) for item in items]
+    with db.write() as conn:
+        action_id = imports.import_to_campaign(conn, project.id, campaign_id, bodies, now=clock())
+    return json_response({"async_action_id": action_id}, 202)
+
+
+@router.get("/v1/campaigns/{campaign_id}/summary")
+def get_campaign_summary(
+    campaign_id: str,
+    project: ServerProject,
+    db: DB,
+    start_date: str | None = None,
+    end_date: str | None = None,
+) -> Response:
+    """Counters of the campaign's redemptions, rollbacks, vouchers and balance movements."""
+    start_at, end_at = campaign_summary.date_range(start_date, end_date)
+    with db.read() as conn:
+        summary = campaign_summary.campaign_summary(
+            conn, project.id, campaign_id, start_date=start_at, end_date=end_at
+        )
+    return json_response(summary)

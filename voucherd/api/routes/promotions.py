@@ -12,11 +12,13 @@ from voucherd.api.deps import DB, Clock, ServerProject
 from voucherd.api.listing import list_envelope, list_query
 from voucherd.api.responses import json_response, no_content
 from voucherd.api.schemas.promotions import (
+    PromotionsStacksCreateRequestBody,
+    PromotionsStacksUpdateRequestBody,
     PromotionsTiersCreateRequestBody,
     PromotionsTiersUpdateRequestBody,
 )
 from voucherd.api.schemas.vouchers import dump
-from voucherd.store import campaigns, promotion_tiers
+from voucherd.store import campaigns, promotion_stacks, promotion_tiers
 from voucherd.store.errors import InvalidQueryParams
 
 router = APIRouter(tags=["promotions"])
@@ -118,3 +120,81 @@ def list_promotion_tiers_from_campaign(
         campaign = campaigns.get_campaign(conn, project.id, campaign_id)
         items, total = promotion_tiers.list_tiers(conn, project.id, query, campaign_id=campaign.id)
     return json_response(_tiers_envelope(list(items), total, query.offset))
+
+
+@router.get("/v1/promotions/stacks")
+def list_all_promotion_stacks(request: Request, project: ServerProject, db: DB) -> Response:
+    """List the promotion stacks of every campaign, oldest first."""
+    query = list_query(request)
+    with db.read() as conn:
+        items, total = promotion_stacks.list_stacks(conn, project.id, query)
+    return json_response(list_envelope("data", list(items), total))
+
+
+@router.post("/v1/promotions/{campaign_id}/stacks")
+def create_promotion_stack(
+    campaign_id: str,
+    body: Annotated[
+        PromotionsStacksCreateRequestBody, Depends(json_body(PromotionsStacksCreateRequestBody))
+    ],
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+) -> Response:
+    """Create a named, ordered group of the campaign's tiers."""
+    with db.write() as conn:
+        stack = promotion_stacks.create_stack(
+            conn, project.id, campaign_id, dump(body), now=clock()
+        )
+    return json_response(stack)
+
+
+@router.get("/v1/promotions/{campaign_id}/stacks")
+def list_promotion_stacks_in_campaign(
+    campaign_id: str, request: Request, project: ServerProject, db: DB
+) -> Response:
+    """List one campaign's stacks, oldest first."""
+    query = list_query(request)
+    with db.read() as conn:
+        items, total = promotion_stacks.list_stacks(
+            conn, project.id, query, campaign_ref=campaign_id
+        )
+    return json_response(list_envelope("data", list(items), total))
+
+
+@router.get("/v1/promotions/{campaign_id}/stacks/{stack_id}")
+def get_promotion_stack(
+    campaign_id: str, stack_id: str, project: ServerProject, db: DB
+) -> Response:
+    """Get one stack."""
+    with db.read() as conn:
+        return json_response(promotion_stacks.get_stack(conn, project.id, campaign_id, stack_id))
+
+
+@router.put("/v1/promotions/{campaign_id}/stacks/{stack_id}")
+def update_promotion_stack(
+    campaign_id: str,
+    stack_id: str,
+    body: Annotated[
+        PromotionsStacksUpdateRequestBody, Depends(json_body(PromotionsStacksUpdateRequestBody))
+    ],
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+) -> Response:
+    """Replace the stack's name, tier list or category."""
+    with db.write() as conn:
+        stack = promotion_stacks.update_stack(
+            conn, project.id, campaign_id, stack_id, dump(body), now=clock()
+        )
+    return json_response(stack)
+
+
+@router.delete("/v1/promotions/{campaign_id}/stacks/{stack_id}")
+def delete_promotion_stack(
+    campaign_id: str, stack_id: str, project: ServerProject, db: DB
+) -> Response:
+    """Delete a stack."""
+    with db.write() as conn:
+        promotion_stacks.delete_stack(conn, project.id, campaign_id, stack_id)
+    return no_content()

@@ -7,17 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from voucherd.api.body import json_body
+from voucherd.api.body import json_array_body, json_body
 from voucherd.api.deps import DB, Clock, ServerProject
 from voucherd.api.listing import list_envelope, list_query
 from voucherd.api.responses import json_response, no_content
 from voucherd.api.schemas.vouchers import (
+    VouchersBalanceUpdateRequestBody,
     VouchersCreateRequestBody,
     VouchersCreateWithSpecificCodeRequestBody,
+    VouchersImportCreateItemRequestBody,
     VouchersUpdateRequestBody,
     dump,
 )
-from voucherd.store import redemptions, vouchers
+from voucherd.store import balances, imports, redemptions, transactions, vouchers
 
 router = APIRouter(tags=["vouchers"])
 
@@ -42,6 +44,26 @@ def list_vouchers(request: Request, project: ServerProject, db: DB) -> Response:
     with db.read() as conn:
         items, total = vouchers.list_vouchers(conn, project.id, query)
     return json_response(list_envelope("vouchers", list(items), total))
+
+
+@router.post("/v1/vouchers/import")
+def import_vouchers(
+    items: Annotated[
+        list[VouchersImportCreateItemRequestBody],
+        Depends(json_array_body(VouchersImportCreateItemRequestBody)),
+    ],
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+) -> Response:
+    """Create the vouchers of the array at once; 202 with the (finished) async action id.
+
+    Declared before ``/v1/vouchers/{code}`` so that ``import`` is not taken for a code.
+    """
+    bodies = [dump(item) for item in items]
+    with db.write() as conn:
+        action_id = imports.import_vouchers(conn, project.id, bodies, now=clock())
+    return json_response({"async_action_id": action_id}, 202)
 
 
 @router.post("/v1/vouchers/{code}")
@@ -121,3 +143,58 @@ def get_voucher_redemptions(
     with db.read() as conn:
         body = redemptions.voucher_history(conn, project.id, code, limit=limit, offset=offset)
     return json_response(body)
+
+
+@router.post("/v1/vouchers/{code}/balance")
+def update_voucher_balance(
+    code: str,
+    body: Annotated[
+        VouchersBalanceUpdateRequestBody, Depends(json_body(VouchersBalanceUpdateRequestBody))
+    ],
+    project: ServerProject,
+    db: DB,
+    clock: Clock,
+) -> Response:
+    """Add or remove gift-card credits or loyalty points; answers with the ``balance`` object."""
+    change = balances.BalanceChange(
+        amount=body.amount, reason=body.reason, source_id=body.source_id
+    )
+    with db.write() as conn:
+        result = balances.update_balance(conn, project.id, code, change, now=clock())
+    return json_response(result.as_wire())
+
+
+@router.get("/v1/vouchers/{code}/transactions")
+def list_voucher_transactions(
+    code: str, request: Request, project: ServerProject, db: DB
+) -> Response:
+    """The card's ledger, newest first, cursor-paged by ``starting_after_id``."""
+    query = list_query(request)
+    with db.read() as conn:
+        items, has_more = transactions.list_transactions(
+            conn,
+            project.id,
+            code,
+            limit=query.limit,
+            order=query.order,
+            starting_after_id=query.param("starting_after_id"),
+        )
+    return json_response(
+        {
+            "object": "list",
+            "data_ref": "data",
+            "data": items,
+            "has_more": has_more,
+            "more_starting_after": items[-1]["id"] if has_more else None,
+        }
+    )
+
+
+@router.delete("/v1/vouchers/{code}/sessions/{session_key}")
+def release_validation_session(
+    code: str, session_key: str, project: ServerProject, db: DB, clock: Clock
+) -> Response:
+    """Release a LOCK session's reservation on the voucher (204)."""
+    with db.write() as conn:
+        vouchers.release_session(conn, project.id, code, session_key, now=clock())
+    return no_content()

@@ -13,6 +13,7 @@ from voucherd.api.schemas.vouchers import (
     Discount,
     Gift,
     RedemptionLimit,
+    SimpleLoyaltyCard,
     ValidityHours,
     ValidityTimeframe,
     VoucherType,
@@ -114,3 +115,12 @@ class CampaignsVouchersCreateRequestBody(BaseModel):
     additional_info: str | None = None
     start_date: str | None = None
     expiration_date: str | None = None
+
+
+class CampaignsImportVoucherItem(CampaignsVouchersCreateRequestBody):
+    """One voucher of ``POST /v1/campaigns/{id}/import``: a code plus template overrides."""
+
+    code: str = Field(min_length=1)
+    active: bool | None = None
+    gift: Gift | None = None
+    loyalty_card: SimpleLoyaltyCard | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -54,4 +54,27 @@ class PromotionsTiersUpdateRequestBody(BaseModel):
     validity_day_of_week: list[DayOfWeek] | None = None
     validity_hours: ValidityHours | None = None
     category: str | None = None
+    category_id: str | None = None
+
+
+class PromotionStackTiers(BaseModel):
+    """``tiers`` of a promotion stack: tier ids in the order they apply."""
+
+    ids: list[str] | None = None
+    hierarchy_mode: Literal["MANUAL"] | None = None
+
+
+class PromotionsStacksCreateRequestBody(BaseModel):
+    """``POST /v1/promotions/{campaignId}/stacks``."""
+
+    name: str = Field(min_length=1)
+    tiers: PromotionStackTiers
+    category_id: str | None = None
+
+
+class PromotionsStacksUpdateRequestBody(BaseModel):
+    """``PUT /v1/promotions/{campaignId}/stacks/{stackId}``: the fields present replace."""
+
+    name: str | None = Field(default=None, min_length=1)
+    tiers: PromotionStackTiers | None = None
     category_id: str | None = None

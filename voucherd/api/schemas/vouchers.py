@@ -177,3 +177,17 @@ class VouchersUpdateRequestBody(BaseModel):
 def dump(model: BaseModel) -> dict[str, Any]:
     """A validated body as the plain dict the store takes (absent fields left out)."""
     return model.model_dump(exclude_none=True)
+
+
+class VouchersBalanceUpdateRequestBody(BaseModel):
+    """``POST /v1/vouchers/{code}/balance``: credits (gift card) or points (loyalty card), ±."""
+
+    amount: int
+    source_id: str | None = None
+    reason: str | None = None
+
+
+class VouchersImportCreateItemRequestBody(_VoucherFields):
+    """One voucher of ``POST /v1/vouchers/import``: its code is required."""
+
+    code: str = Field(min_length=1)
