@@ -56,5 +56,11 @@ bench-quick: $(VENV)/.bench-deps ## the same at 8 clients, 3 s per point (for de
 	@if [ "$(BENCH_DB)" = "postgresql" ]; then scripts/ensure-postgres; fi
 	$(BIN)/python -m bench --db $(BENCH_DB) --quick
 
+soak: $(VENV)/.test-deps ## longer hardening runs: fuzzing with fresh examples, more crash rounds
+	scripts/ensure-postgres
+	VOUCHERD_SOAK=1 VOUCHERD_FUZZ_EXAMPLES=$${VOUCHERD_FUZZ_EXAMPLES:-200} \
+	VOUCHERD_CRASH_ROUNDS=$${VOUCHERD_CRASH_ROUNDS:-12} \
+	$(BIN)/pytest tests/hardening $(PYTEST_ARGS)
+
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from bench import load, report, scenarios, seed, targets
-from bench.server import APP_ID, APP_TOKEN, Database, Server
+from bench.server import APP_ID, APP_TOKEN, CLIENT_APP_ID, CLIENT_TOKEN, Database, Server
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FULL_CLIENTS = [1, 8, 32]
@@ -59,6 +59,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=60.0,
         help="seconds the run may wait in total for a shared machine to go quiet (default 60)",
     )
+    parser.add_argument(
+        "--redemptions",
+        type=int,
+        default=int(os.environ.get("BENCH_REDEMPTIONS") or 0),
+        help="first bulk-insert this many redemption records for (f) with "
+        "bench/redemptions_list.py (SQLite; e.g. 1000000, about a minute)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG")
     parser.add_argument(
@@ -73,6 +80,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.warm_up is None:
         args.warm_up = 1.0 if args.quick else 2.0
     args.only = set(args.only.split(",")) if args.only else None
+    if args.redemptions and (args.db != "sqlite" or args.database_url):
+        parser.error("--redemptions builds a fresh SQLite dataset: use it with --db sqlite only")
     if not all(0 < c <= 256 for c in args.clients) or not 0 < args.duration <= 60:
         parser.error("clients must be within 1..256 and duration within 0..60 s")
     return args
@@ -100,7 +109,8 @@ def print_point(record: dict[str, Any], ceiling: dict[int, float]) -> None:
         f"  {record['title']:<40} c={clients:<3}{record['rps']:>8.0f} req/s {share} of ceiling"
         f"  p50 {record['p50_ms']:6.1f}  p95 {record['p95_ms']:6.1f}  p99 {record['p99_ms']:6.1f} ms"
         f"  non-2xx {record['non_2xx']}  n={record['requests']}"
-        f"  cpu server {record['server_cpu_share']:.0%} loadgen {record['loadgen_cpu_share']:.0%}"
+        f"  cpu server {record['server_cpu_share']:.0%} db {record['db_cpu_share']:.0%}"
+        f" loadgen {record['loadgen_cpu_share']:.0%}"
         f" other {record['other_cpu_share']:.0%}"
         f"{statuses}",
         flush=True,
@@ -136,23 +146,54 @@ def rollback_candidates(database_url: str, limit: int) -> list[str]:
     return [row.id for row in rows]
 
 
-def redemption_counts(database_url: str, customer_id: str) -> tuple[int, int]:
-    """Rows in the redemptions table, and how many belong to ``customer_id``."""
+def redemption_counts(database_url: str, customer_source_id: str) -> tuple[int, int]:
+    """Rows in the redemptions table, and how many belong to that customer."""
     from sqlalchemy import func, select
 
     from voucherd.store.db import Database as Store
+    from voucherd.store.schema import customers
     from voucherd.store.schema import redemptions as table
 
     store = Store(database_url, pool=False)
     try:
         with store.read() as conn:
             total = conn.execute(select(func.count()).select_from(table)).scalar_one()
+            ids = select(customers.c.id).where(customers.c.source_id == customer_source_id)
             mine = conn.execute(
-                select(func.count()).select_from(table).where(table.c.customer_id == customer_id)
+                select(func.count()).select_from(table).where(table.c.customer_id.in_(ids))
             ).scalar_one()
     finally:
         store.dispose()
     return int(total), int(mine)
+
+
+def build_dataset(database_url: str, count: int) -> tuple[str, dict[str, str]]:
+    """Bulk-insert ``count`` redemptions (bench/redemptions_list.py) before the server starts.
+
+    The dataset lives in its own project; the harness's fixed-key project is added
+    beside it (bootstrap only creates one on an empty database). Returns the
+    dataset's heavy customer and the headers of its project, for (f).
+    """
+    from bench import redemptions_list
+    from voucherd.store import projects
+
+    path = Path(database_url.split("///", 1)[1])
+    db, _project_id, keys = redemptions_list.build(path, count)
+    try:
+        with db.write() as conn:
+            projects.create_project(
+                conn,
+                "default",
+                app_id=APP_ID,
+                app_token=APP_TOKEN,
+                client_app_id=CLIENT_APP_ID,
+                client_token=CLIENT_TOKEN,
+            )
+    finally:
+        db.dispose()
+    app_id, token = keys.split(":", 1)
+    headers = {"X-App-Id": app_id, "X-App-Token": token}
+    return f"customer-{redemptions_list.CUSTOMERS}", headers
 
 
 def time_generation(http: httpx.Client, run_id: str) -> dict[str, Any]:
@@ -203,21 +244,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     points: list[dict[str, Any]] = []
     single: list[dict[str, Any]] = []
     notes: list[str] = []
+    listing_customer, listing_headers = seed.CUSTOMER_SOURCE_ID, None
     try:
+        if args.redemptions:
+            print(f"  building {args.redemptions:,} redemptions for (f)", flush=True)
+            listing_customer, listing_headers = build_dataset(database.url, args.redemptions)
         server.start()
         headers = {"X-App-Id": APP_ID, "X-App-Token": APP_TOKEN}
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
             t0 = time.perf_counter()
             seeded = seed.seed(http, run_id)
-            customer = http.post("/v1/customers", json={"source_id": seeded.customer_source_id})
-            customer_id = str(customer.json()["id"])
             print(f"  seeded in {time.perf_counter() - t0:.1f} s", flush=True)
             available = available_routes(http)
             plan = scenarios.build(
                 seeded,
                 available,
                 lambda: rollback_candidates(database.url, 200_000),
-                customer_id,
+                listing_customer,
+                {**scenarios.HEADERS, **listing_headers} if listing_headers else None,
             )
             settings = scenarios.Settings(
                 args.clients, args.duration, args.warm_up, cores=cores, settle_budget=args.settle
@@ -231,13 +275,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 ):
                     continue
                 if scenario.key == "f-page1" and not scenario.skipped:
-                    total, mine = redemption_counts(database.url, customer_id)
+                    total, mine = redemption_counts(database.url, listing_customer)
                     notes.append(
                         f"(f) ran on {total:,} redemption rows, {mine:,} of them for the listed customer"
                     )
                     print(f"  {notes[-1]}", flush=True)
                 points += scenarios.measure(
-                    scenario, server, settings, run_id, lambda r: print_point(r, ceiling)
+                    scenario,
+                    server,
+                    settings,
+                    run_id,
+                    lambda r: print_point(r, ceiling),
+                    database.cpu_seconds,
                 )
             if args.only is None or "g" in args.only:
                 generation = time_generation(http, run_id)
@@ -249,7 +298,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     scenarios.add_ratios(points)
     busiest = max(args.clients)
     generation_s = single[0]["seconds"] if single and single[0]["status"] == 200 else None
-    verdicts = targets.evaluate(points, busiest, args.db, generation_s)
+    verdicts = targets.evaluate(points, busiest, args.db, generation_s, min(args.clients))
     loadgen = [p["loadgen_cpu_share"] for p in points if "loadgen_cpu_share" in p]
     if loadgen:
         notes.append(

@@ -56,12 +56,38 @@ def layer_of(frame: str) -> str:
     return "other (stdlib, C)"
 
 
+# Leaves where a thread is parked, not working: the event loop in epoll, idle
+# thread-pool threads, the worker's supervisor pipe.
+IDLE_LEAVES = ("Condition.wait", "Runner.run", "Connection._recv", "select (selectors.py")
+# A stack inside this frame is waiting for SQLite's write lock (BEGIN IMMEDIATE polls
+# through the busy handler with the GIL released; py-spy sees it as running).
+LOCK_WAIT = "_on_begin (voucherd/store/db.py"
+# psycopg waiting for the server's answer: the query running, or a row lock held by
+# another transaction.
+PG_WAIT = "Connection.wait (psycopg/connection.py"
+
+
+def classify(frames: list[str]) -> str:
+    """What one sampled stack was doing: waiting, idle, or working in some layer."""
+    if any(LOCK_WAIT in f for f in frames):
+        return "waiting for the SQLite write lock (BEGIN IMMEDIATE)"
+    if frames[-1].startswith(PG_WAIT):
+        return "waiting for PostgreSQL (query or row lock)"
+    if any(frames[-1].startswith(leaf) for leaf in IDLE_LEAVES):
+        return "idle (event loop, thread pool, supervisor pipe)"
+    for frame in reversed(frames):
+        layer = layer_of(frame)
+        if layer != "other (stdlib, C)":
+            return layer
+    return "other (stdlib, C)"
+
+
 def summarise(raw: Path, must_contain: str | None, top: int) -> str:
-    """Self time by layer and frame, inclusive time by voucherd frame, from collapsed stacks."""
-    self_layer: collections.Counter[str] = collections.Counter()
+    """Time by activity/layer, then the busiest frames (self and inclusive) of real work."""
+    activity: collections.Counter[str] = collections.Counter()
     self_frame: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
-    total = 0
+    total = working = 0
     for line in raw.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or (must_contain and must_contain not in stack):
@@ -69,26 +95,24 @@ def summarise(raw: Path, must_contain: str | None, top: int) -> str:
         count = int(count_text)
         frames = stack.split(";")
         total += count
-        leaf = frames[-1]
-        self_frame[leaf] += count
-        # The innermost frame that is ours or a named library decides the layer.
-        self_layer[
-            next(
-                (layer_of(f) for f in reversed(frames) if layer_of(f) != "other (stdlib, C)"),
-                "other (stdlib, C)",
-            )
-        ] += count
+        kind = classify(frames)
+        activity[kind] += count
+        if kind.startswith(("waiting", "idle")):
+            continue
+        working += count
+        self_frame[frames[-1]] += count
         for frame in set(frames):
             if "voucherd/" in frame:
                 inclusive[frame] += count
     if not total:
         return "  (no samples)\n"
-    out = [f"  {total} samples", "  by layer (innermost named frame):"]
-    out += [f"    {n / total:6.1%}  {name}" for name, n in self_layer.most_common()]
-    out.append("  top frames, self time:")
-    out += [f"    {n / total:6.1%}  {frame}" for frame, n in self_frame.most_common(top)]
-    out.append("  top voucherd frames, inclusive time:")
-    out += [f"    {n / total:6.1%}  {frame}" for frame, n in inclusive.most_common(top)]
+    out = [f"  {total} samples; by activity and layer (innermost named frame):"]
+    out += [f"    {n / total:6.1%}  {name}" for name, n in activity.most_common()]
+    if working:
+        out.append(f"  working samples ({working}), top frames by self time:")
+        out += [f"    {n / working:6.1%}  {frame}" for frame, n in self_frame.most_common(top)]
+        out.append("  working samples, top voucherd frames by inclusive time:")
+        out += [f"    {n / working:6.1%}  {frame}" for frame, n in inclusive.most_common(top)]
     return "\n".join(out) + "\n"
 
 
@@ -104,7 +128,14 @@ def record(pid: int, seconds: int, out: Path, idle: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the profile and print the summary."""
+    """Run the profile and print the summary (``--summarise RAW`` re-reads a recording)."""
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--summarise"]:
+        for path in argv[1:]:
+            print(f"== {path}")
+            print(summarise(Path(path), None, 25))
+        return 0
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--scenario", default="a", help="a, b, c, d-voucher or d-gift (default a)")
@@ -112,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=15, help="per recording (default 15)")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
     if not 1 <= args.seconds <= 120:
         parser.error("--seconds must be within 1..120")
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -125,9 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         headers = {"X-App-Id": APP_ID, "X-App-Token": APP_TOKEN}
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
             seeded = seed.seed(http, run_id)
-            customer_id = str(
-                http.post("/v1/customers", json={"source_id": "bench-cust-0"}).json()["id"]
-            )
+            customer_id = seed.CUSTOMER_SOURCE_ID
         plan = {s.key: s for s in scenarios.build(seeded, set(), list, customer_id)}
         scenario = plan[args.scenario]
         spec = LoadSpec(

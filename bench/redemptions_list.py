@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Table, insert
 from voucherd.store import migrations, projects
 from voucherd.store import redemptions as redemption_store
 from voucherd.store.db import Database
-from voucherd.store.listing import ListQuery
+from voucherd.store.listing import Condition, ListQuery
 from voucherd.store.schema import customers, redemptions, vouchers
 from voucherd.store.wire import iso
 
@@ -212,6 +212,21 @@ def main() -> bool:
             print(
                 f"  store  customer page {page:>3}: best {best:6.2f} ms, median {median:6.2f} ms"
                 f"  ({len(items)} of {count:,})"
+            )
+        for page in (1, 100):
+            query = ListQuery(
+                limit=10,
+                page=page,
+                conditions=(Condition("voucher_code", "$is", ("CODE-00042",)),),
+            )
+
+            def by_code(query: ListQuery = query) -> object:
+                with db.read() as conn:
+                    return redemption_store.list_redemptions(conn, project_id, query)
+
+            best, median = _timed(by_code)
+            print(
+                f"  store  voucher_code page {page:>3}: best {best:6.2f} ms, median {median:6.2f} ms"
             )
         for page in (1, 99):
             query = ListQuery(limit=10, page=page)

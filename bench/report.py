@@ -22,21 +22,21 @@ def markdown(result: dict[str, Any]) -> str:
         f"{meta['duration_s']} s per point after a {meta['warm_up_s']} s warm-up · "
         f"{meta['python']} · voucherd {meta['voucherd']}",
         "",
-        "| scenario | clients | req/s | × ceiling | p50 ms | p95 ms | p99 ms | non-2xx | server CPU | loadgen CPU | other CPU |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| scenario | clients | req/s | × ceiling | p50 ms | p95 ms | p99 ms | non-2xx | server CPU | PostgreSQL CPU | loadgen CPU | other CPU |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in result["points"]:
         if r.get("skipped"):
-            lines.append(f"| {r['title']} | – | {r['skipped']} | | | | | | | | |")
+            lines.append(f"| {r['title']} | – | {r['skipped']} | | | | | | | | | |")
             continue
         lines.append(
             f"| {r['title']} | {r['clients']} | {r['rps']:.0f} | {_cell(r.get('ceiling_ratio'), '{:.1%}')} "
             f"| {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['non_2xx']} "
-            f"| {r['server_cpu_share']:.0%} | {r['loadgen_cpu_share']:.0%} "
+            f"| {r['server_cpu_share']:.0%} | {r.get('db_cpu_share', 0):.0%} | {r['loadgen_cpu_share']:.0%} "
             f"| {r.get('other_cpu_share', 0):.0%} |"
         )
     for extra in result.get("single", []):
-        lines.append(f"| {extra['title']} | 1 | {extra['summary']} | | | | | | | | |")
+        lines.append(f"| {extra['title']} | 1 | {extra['summary']} | | | | | | | | | |")
     lines += ["", "| target | measured | verdict |", "|---|---|---|"]
     for v in result["targets"]:
         lines.append(f"| ({v['scenario']}) {v['target']} | {v['measured']} | {v['status']} |")

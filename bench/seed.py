@@ -17,6 +17,7 @@ GIFT_AMOUNT = 10_000_000_000_000
 SINGLE_CODES = 64  # (a) rotates over these, so clients rarely touch the same row
 STACKS = 32  # (b)/(c) rotate over stacks with their own vouchers and gift card
 CUSTOMERS = 8  # "{{k}}" picks one of bench-cust-0..7 per request
+CUSTOMER_SOURCE_ID = "bench-cust-0"  # the customer (f) lists by default
 
 
 @dataclass(frozen=True)
@@ -110,4 +111,4 @@ def seed(http: httpx.Client, prefix: str) -> Seeded:
             {"object": "promotion_tier", "id": tier_ids[1]},
         ]
         stacks.append(json.dumps(redeemables, separators=(",", ":")))
-    return Seeded(single, hot_voucher, hot_gift, stacks, "bench-cust-0")
+    return Seeded(single, hot_voucher, hot_gift, stacks, CUSTOMER_SOURCE_ID)

@@ -61,6 +61,16 @@ class Database:
             return cls(kind, cluster.create_database("bench"), root, cluster)
         raise ValueError(f"unknown database {kind!r}: sqlite or postgresql")
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds used by the PostgreSQL server processes (0 for SQLite: in-process)."""
+        if self.cluster is None:
+            return 0.0
+        try:
+            postmaster = int((self.cluster.datadir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0.0
+        return sum(_cpu(pid) for pid in [postmaster, *_descendants(postmaster)])
+
     def remove(self, keep: bool = False) -> None:
         """Stop the cluster and delete the files (unless ``keep``)."""
         if self.cluster is not None and not keep:
@@ -125,7 +135,12 @@ class Server:
 
     def _wait_for_workers(self, deadline: float) -> None:
         # /health answers as soon as one worker is up; give the rest time to bind.
-        while len(self.worker_pids()) < self.workers and time.monotonic() < deadline:
+        # (With one worker uvicorn serves from the main process: no children to wait for.)
+        while (
+            self.workers > 1
+            and len(self.worker_pids()) < self.workers
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.2)
         time.sleep(1)
 
@@ -142,9 +157,11 @@ class Server:
             self.process.wait(timeout=10)
 
     def worker_pids(self) -> list[int]:
-        """The uvicorn worker processes (children running the app)."""
+        """The processes running the app: the children, or the main process alone."""
         if self.process is None:
             return []
+        if self.workers == 1:
+            return [self.process.pid]
         return [
             pid
             for pid in _descendants(self.process.pid)

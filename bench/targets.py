@@ -31,9 +31,17 @@ def _status(ok: bool) -> str:
 
 
 def evaluate(
-    records: list[dict[str, Any]], clients: int, database: str, generation_s: float | None
+    records: list[dict[str, Any]],
+    clients: int,
+    database: str,
+    generation_s: float | None,
+    single_client: int | None = None,
 ) -> list[Verdict]:
-    """Judge every target at ``clients`` concurrent clients."""
+    """Judge every target at ``clients`` concurrent clients.
+
+    (f)'s latency target is about one request, not a queue: it is judged at the
+    lowest client level measured (``single_client``, 1 in a full run).
+    """
     verdicts: list[Verdict] = []
     at = f"@{clients}"
     ceiling = _point(records, "ceiling", clients)
@@ -80,15 +88,15 @@ def evaluate(
         ok = times >= 0.5 and d["non_2xx"] == 0
         verdicts.append(Verdict(key, f"≥ 50% of (a) {at}, no non-2xx", measured, _status(ok)))
 
-    for key in ("f-page1", "f-page100"):
-        f = _point(records, key, clients)
+    lowest = single_client or clients
+    for key in ("f-page1", "f-page99"):
+        f = _point(records, key, lowest)
         if f is None:
-            verdicts.append(Verdict(key, f"p99 ≤ 20 ms {at}", "not measured", "SKIP"))
+            verdicts.append(Verdict(key, f"p99 ≤ 20 ms @{lowest}", "not measured", "SKIP"))
         else:
             ok = f["p99_ms"] <= 20 and f["non_2xx"] == 0
-            verdicts.append(
-                Verdict(key, f"p99 ≤ 20 ms {at}", f"p99 {f['p99_ms']:.1f} ms", _status(ok))
-            )
+            measured = f"p99 {f['p99_ms']:.1f} ms (p50 {f['p50_ms']:.1f})"
+            verdicts.append(Verdict(key, f"p99 ≤ 20 ms @{lowest}", measured, _status(ok)))
 
     if generation_s is None:
         verdicts.append(Verdict("g", "≤ 6 s for 100,000 codes", "not measured", "SKIP"))

@@ -150,3 +150,16 @@ def test_client_redemption_honours_idempotency_keys(
     assert (first.status_code, again.status_code) == (200, 200)
     assert first.json() == again.json()
     assert get_voucher(sdk, code).redemption.redeemed_quantity == 1
+
+
+def test_client_redemption_can_be_switched_off_per_project(
+    sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    code = voucher(sdk).code
+    with db.write() as conn:
+        projects.update_settings(conn, project.id, {"client_redemption_enabled": False})
+    with pytest.raises(ApiException) as caught:
+        client_redeem(sdk, one(code))
+    assert (caught.value.status, error_of(caught)["key"]) == (403, "forbidden")
+    assert client_validate(sdk, one(code)).valid is True
+    assert get_voucher(sdk, code).redemption.redeemed_quantity == 0

@@ -422,6 +422,31 @@ def test_order_rule_violation_carries_the_rule_message(sdk: voucherify.ApiClient
     assert get_voucher(sdk, code).redemption.redeemed_quantity == 0
 
 
+def test_rule_violation_without_a_message_has_no_error_object(
+    sdk: voucherify.ApiClient, http: httpx.Client
+) -> None:
+    rule_id = rule(
+        sdk, {"1": {"name": "order.amount", "conditions": {"$more_than": [20000]}}, "logic": "1"}
+    )
+    code = voucher(sdk, validation_rules=[rule_id]).code
+    error = failed(sdk, one(code))
+    assert (error["key"], error["message"]) == (
+        "order_rules_violated",
+        "order does not match validation rules",
+    )
+    assert "error" not in error
+    validation = http.post("/v1/validations", json=one(code)).json()
+    assert "error" not in validation["inapplicable_redeemables"][0]["result"]["error"]
+    # The rule set's own message stands in for a rule without one.
+    with_set_message = rule(
+        sdk,
+        {"1": {"name": "order.amount", "conditions": {"$more_than": [20000]}}, "logic": "1"},
+        error={"message": "Not this time"},
+    )
+    code = voucher(sdk, validation_rules=[with_set_message]).code
+    assert failed(sdk, one(code))["error"] == {"message": "Not this time"}
+
+
 def test_customer_rule_violation(sdk: voucherify.ApiClient) -> None:
     rule_id = rule(
         sdk,
@@ -443,14 +468,23 @@ def test_customer_rule_violation(sdk: voucherify.ApiClient) -> None:
     ("body", "key", "details"),
     [
         (None, "invalid_payload", "Payload should have required property 'redeemables'"),
-        ({"redeemables": []}, "invalid_payload", None),
+        (
+            {"redeemables": []},
+            "invalid_payload",
+            "Property .redeemables should NOT have fewer than 1 items",
+        ),
+        (
+            {"redeemables": [{"object": "voucher", "id": f"C{n}"} for n in range(31)]},
+            "invalid_payload",
+            "Property .redeemables should NOT have more than 30 items",
+        ),
         (
             {
                 "redeemables": [{"object": "voucher", "id": "CODE"}],
                 "order": {"items": [{"quantity": 1, "price": 1}] * 501},
             },
             "invalid_payload",
-            None,
+            "Property .order.items should NOT have more than 500 items",
         ),
         (
             {
@@ -607,3 +641,210 @@ def test_idempotency_key_replays_a_failure_without_a_second_record(
     other = http.post("/v1/redemptions", json=one(code) | {"metadata": {"y": 2}}, headers=key)
     assert (other.status_code, other.json()["key"]) == (409, "idempotency_key_reused")
     assert len(records(db, project.id)) == 1
+
+
+# --- customers, orders, campaigns -------------------------------------------------------
+
+
+def test_customer_summary_counts_children_and_failures(
+    sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    card = gift_card(sdk, 5000).code
+    plain = voucher(sdk).code
+    who = {"customer": {"source_id": "summary-customer", "name": "Sam"}}
+    redeem(
+        sdk,
+        {
+            "redeemables": [
+                {"object": "voucher", "id": plain},
+                {"object": "voucher", "id": card, "gift": {"credits": 2000}},
+            ],
+            "order": {"amount": 10000, "status": "FULFILLED"},
+            **who,
+        },
+    )
+    failed(sdk, {**one(voucher(sdk, active=False).code), **who})
+    stored = voucherify.CustomersApi(sdk).get_customer("summary-customer")
+    assert stored.name == "Sam"
+    redemptions = stored.summary.redemptions
+    assert (redemptions.total_redeemed, redemptions.total_succeeded, redemptions.total_failed) == (
+        3,
+        2,
+        1,
+    )
+    assert redemptions.gift.redeemed_amount == 2000
+    orders = stored.summary.orders
+    # 10 % of 10000, then 2000 credits: the order counts at its total after discounts.
+    assert (orders.total_count, orders.total_amount, orders.last_order_amount) == (1, 7000, 7000)
+    assert counts(db, project.id)["customers"] == 1
+
+
+def test_second_redemption_on_a_stored_order_sees_its_prior_discounts(
+    sdk: voucherify.ApiClient,
+) -> None:
+    """BEHAVIOR.md §7.6 Example F: 7500 already off an 8000 order; 1000 more applies 500."""
+    first = voucher(sdk, discount={"type": "AMOUNT", "amount_off": 7500}).code
+    second = voucher(sdk, discount={"type": "AMOUNT", "amount_off": 1000}).code
+    one_order = {"source_id": "order-f", "amount": 8000}
+    earlier = redeem(sdk, {"redeemables": [{"object": "voucher", "id": first}], "order": one_order})
+    later = redeem(
+        sdk,
+        {"redeemables": [{"object": "voucher", "id": second}], "order": {"source_id": "order-f"}},
+    )
+    step = later.redemptions[0].order
+    assert (step.applied_discount_amount, step.discount_amount, step.total_amount) == (500, 8000, 0)
+    assert later.order.id == earlier.order.id
+    assert set(later.order.redemptions) == {earlier.redemptions[0].id, later.redemptions[0].id}
+    stored = voucherify.OrdersApi(sdk).get_order(earlier.order.id)
+    assert (stored.discount_amount, stored.total_amount) == (8000, 0)
+
+
+def test_unknown_customer_id_is_404_and_stores_nothing(
+    sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    code = voucher(sdk).code
+    error = failed(sdk, {**one(code), "customer": {"id": "cust_missing"}})
+    assert (error["code"], error["key"], error["resource_type"]) == (404, "not_found", "customer")
+    assert error["resource_id"] == "cust_missing"
+    assert counts(db, project.id) == {"customers": 0, "orders": 0, "redemptions": 0}
+    assert get_voucher(sdk, code).redemption.redeemed_quantity == 0
+
+
+def test_campaign_voucher_names_its_campaign(
+    sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    campaign = voucherify.CampaignsApi(sdk).create_campaign(
+        voucherify.CampaignsCreateRequestBody.from_dict(
+            {
+                "name": "Spring",
+                "campaign_type": "DISCOUNT_COUPONS",
+                "voucher": {"type": "DISCOUNT_VOUCHER", "discount": PERCENT_10},
+            }
+        )
+    )
+    voucherify.CampaignsApi(sdk).add_voucher_with_specific_code_to_campaign(campaign.id, "SPRING-1")
+    response = redeem(sdk, one("SPRING-1"))
+    (child,) = response.redemptions
+    assert child.voucher.campaign_id == campaign.id
+    entry = response.order.redemptions[child.id]
+    assert entry["related_object_parent_id"] == campaign.id
+    voucherify.CampaignsApi(sdk).disable_campaign(campaign.id)
+    error = failed(sdk, one("SPRING-1"))
+    assert error["key"] == "voucher_disabled"
+    record = get_redemption(sdk, error["resource_id"])
+    assert (record.voucher.code, record.voucher.campaign_id) == ("SPRING-1", campaign.id)
+
+
+def test_deleted_voucher_and_disabled_tier_cannot_be_redeemed(sdk: voucherify.ApiClient) -> None:
+    code = voucher(sdk).code
+    voucherify.VouchersApi(sdk).delete_voucher(code)
+    assert failed(sdk, one(code))["key"] == "not_found"
+    tier = promotion_tier(sdk, AMOUNT_1500)
+    voucherify.PromotionsApi(sdk).disable_promotion_tier(tier.id)
+    error = failed(
+        sdk, {"redeemables": [{"object": "promotion_tier", "id": tier.id}], "order": cart()}
+    )
+    assert (error["key"], error["redeemable_type"]) == ("promotion_inactive", "promotion_tier")
+    record = get_redemption(sdk, error["resource_id"])
+    assert (record.related_object_type, record.promotion_tier.id) == ("promotion_tier", tier.id)
+
+
+def test_an_order_customer_stands_in_for_a_missing_request_customer(
+    sdk: voucherify.ApiClient, http: httpx.Client, db: Database, project: ProjectKeys
+) -> None:
+    """Raw HTTP: the Python SDK's redeem order model has no ``customer`` (other SDKs send it)."""
+    code = voucher(sdk).code
+    order = {"amount": 1000, "customer": {"source_id": "order-owner"}}
+    response = http.post(
+        "/v1/redemptions", json={"redeemables": [{"object": "voucher", "id": code}], "order": order}
+    ).json()
+    (child,) = response["redemptions"]
+    assert child["customer"]["source_id"] == "order-owner"
+    assert response["order"]["customer_id"] == child["customer_id"]
+    assert counts(db, project.id)["customers"] == 1
+    # The request's own customer wins over the order's.
+    other = http.post(
+        "/v1/redemptions",
+        json={
+            "redeemables": [{"object": "voucher", "id": code}],
+            "order": order,
+            "customer": {"source_id": "payer"},
+        },
+    ).json()
+    assert other["redemptions"][0]["customer"]["source_id"] == "payer"
+    assert other["order"]["customer_id"] == other["redemptions"][0]["customer_id"]
+
+
+def test_nothing_applied_and_nothing_failed_is_400_without_records(
+    sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    stacking(sdk, project.id, redeemables_no_effect_rule="SKIP")
+    code = voucher(sdk).code
+    # 10 % of an empty order is no effect: SKIPPED under the SKIP rule.
+    error = failed(
+        sdk, {"redeemables": [{"object": "voucher", "id": code}], "order": {"amount": 0}}
+    )
+    assert (error["code"], error["key"]) == (400, "no_effect")
+    assert (error["redeemable_type"], error["redeemable_id"]) == ("voucher", code)
+    assert error["details"] == "redeemable has no effect"
+    assert "resource_id" not in error
+    assert counts(db, project.id)["redemptions"] == 0
+    assert get_voucher(sdk, code).redemption.redeemed_quantity == 0
+
+
+def test_unit_effects_add_lines_that_the_stored_order_keeps(sdk: voucherify.ApiClient) -> None:
+    """§7.6 Example C (ADD_MISSING_ITEMS of B), then ADD_NEW_ITEMS of a product not in the cart."""
+    products = voucherify.ProductsApi(sdk)
+    b = products.create_product(
+        voucherify.ProductsCreateRequestBody.from_dict(
+            {"source_id": "B", "name": "B", "price": 2000}
+        )
+    )
+    extra = products.create_product(
+        voucherify.ProductsCreateRequestBody.from_dict(
+            {"source_id": "X", "name": "X", "price": 500}
+        )
+    )
+    missing = voucher(
+        sdk,
+        discount={"type": "UNIT", "unit_off": 2, "unit_type": b.id, "effect": "ADD_MISSING_ITEMS"},
+    )
+    new = voucher(
+        sdk,
+        discount={"type": "UNIT", "unit_off": 1, "unit_type": extra.id, "effect": "ADD_NEW_ITEMS"},
+    )
+    response = redeem(
+        sdk,
+        {
+            "redeemables": [
+                {"object": "voucher", "id": missing.code},
+                {"object": "voucher", "id": new.code},
+            ],
+            "order": cart(),
+        },
+    )
+    order = response.order
+    assert (
+        order.amount,
+        order.initial_amount,
+        order.items_discount_amount,
+        order.total_amount,
+    ) == (
+        14500,
+        12000,
+        4500,
+        10000,
+    )
+    assert [
+        (i.source_id, i.quantity, i.initial_quantity, i.amount, i.discount_amount)
+        for i in order.items
+    ] == [
+        ("A", 2, 2, 6000, 0),
+        ("B", 2, 1, 4000, 4000),
+        ("C", 1, 1, 4000, 0),
+        ("X", 1, 0, 500, 500),
+    ]
+    first_step = response.redemptions[0].order
+    assert [i.id for i in first_step.items] == [i.id for i in order.items[:3]]
+    stored = voucherify.OrdersApi(sdk).get_order(order.id)
+    assert [(i.id, i.quantity) for i in stored.items] == [(i.id, i.quantity) for i in order.items]

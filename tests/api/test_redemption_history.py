@@ -276,3 +276,13 @@ def test_created_at_ranges_in_both_iso_forms(
     assert [r["id"] for r in after["redemptions"]] == [new]
     naive = http.get("/v1/redemptions", params={"created_at[after]": "2026-01-10T12:00:00"}).json()
     assert [r["id"] for r in naive["redemptions"]] == [new]
+
+
+@pytest.mark.parametrize("order", list(voucherify.ParameterOrderListRedemptions))
+def test_every_sdk_order_value_is_accepted(
+    sdk: voucherify.ApiClient, history: dict[str, Any], order: Any
+) -> None:
+    listed = api(sdk).list_redemptions(order=order, limit=100)
+    assert sorted(r.id for r in listed.redemptions) == sorted(all_ids(history))
+    if order.value == "created_at":
+        assert [r.id for r in listed.redemptions] == list(reversed(all_ids(history)))

@@ -15,7 +15,7 @@ from tests.support.redeeming import discount_voucher, error_of, gift_card, redee
 from tests.support.servers import ThreadServer
 from voucherd.store.db import Database
 from voucherd.store.projects import ProjectKeys
-from voucherd.store.schema import voucher_transactions
+from voucherd.store.schema import redemptions, voucher_transactions, vouchers
 
 SEED_BODY: dict[str, Any] = {
     "customer": {
@@ -68,8 +68,6 @@ def ledger(db: Database, voucher_id: str) -> list[tuple[str, int, int]]:
 
 
 def record_count(db: Database, project: ProjectKeys) -> int:
-    from voucherd.store.schema import redemptions
-
     with db.read() as conn:
         return int(
             conn.execute(
@@ -481,3 +479,92 @@ def test_seed_body_on_the_stacked_endpoint(sdk: voucherify.ApiClient) -> None:
     assert answer.order.source_id == "test_rollback_8"
     assert answer.parent_rollback.customer.name == "Annie Lemons"
     assert voucher_state(sdk, "G") == (0, 0, 3000)
+
+
+def test_promotion_tier_rollback_returns_the_tier_unit(sdk: voucherify.ApiClient) -> None:
+    campaign = voucherify.CampaignsApi(sdk).create_campaign(
+        voucherify.CampaignsCreateRequestBody.from_dict(
+            {
+                "name": "Promo",
+                "promotion": {
+                    "tiers": [
+                        {
+                            "name": "Ten off",
+                            "action": {"discount": {"type": "AMOUNT", "amount_off": 1000}},
+                        }
+                    ]
+                },
+            }
+        )
+    )
+    tier_id = campaign.promotion.tiers[0].id
+    discount_voucher(sdk, "ONE")
+    made = redeem(sdk, [{"object": "promotion_tier", "id": tier_id}, voucher("ONE")])
+    tier_child = next(c for c in made.redemptions if c.related_object_type == "promotion_tier")
+    assert tier_child.promotion_tier.summary.redemptions.total_redeemed == 1
+    answer = api(sdk).rollback_stacked_redemptions(made.parent_redemption.id)
+    tier_rollback = next(r for r in answer.rollbacks if r.redemption == tier_child.id)
+    assert (tier_rollback.related_object_type, tier_rollback.related_object_id) == (
+        "promotion_tier",
+        tier_id,
+    )
+    assert tier_rollback.promotion_tier.summary.redemptions.total_redeemed == 0
+    tier = voucherify.PromotionsApi(sdk).get_promotion_tier(tier_id)
+    assert tier.summary.redemptions.total_redeemed == 0
+    listed = api(sdk).list_redemptions(campaign="Promo")
+    assert {r.id for r in listed.redemptions} == {tier_child.id, tier_rollback.id}
+
+
+def test_loyalty_rollback_returns_the_points(
+    sdk: voucherify.ApiClient, http: httpx.Client, db: Database
+) -> None:
+    campaign = voucherify.CampaignsApi(sdk).create_campaign(
+        voucherify.CampaignsCreateRequestBody.from_dict(
+            {
+                "name": "Points",
+                "campaign_type": "LOYALTY_PROGRAM",
+                "vouchers_count": 1,
+                "voucher": {"type": "LOYALTY_CARD", "loyalty_card": {"points": 1000}},
+            }
+        )
+    )
+    card = voucherify.VouchersApi(sdk).list_vouchers(campaign_id=campaign.id).vouchers[0]
+    holder = voucherify.CustomersApi(sdk).create_customer({"source_id": "holder"})
+    # Publishing cards (add-member) belongs to another slice: set the holder directly.
+    with db.write() as conn:
+        conn.execute(vouchers.update().where(vouchers.c.id == card.id).values(holder_id=holder.id))
+    reward = http.post(
+        "/v1/rewards",
+        json={"name": "Coins", "parameters": {"coin": {"exchange_ratio": 1, "points_ratio": 1}}},
+    ).json()
+    assigned = http.post(f"/v1/rewards/{reward['id']}/assignments", json={"campaign": campaign.id})
+    assert assigned.status_code == 200, assigned.text
+    made = redeem(
+        sdk,
+        [voucher(card.code, reward={"id": reward["id"], "points": 100})],
+        customer={"id": holder.id},
+    ).redemptions[0]
+    assert (made.amount, made.loyalty_card.points) == (100, 100)
+    rolled = api(sdk).rollback_redemption(made.id)
+    assert (rolled.amount, rolled.loyalty_card.points) == (-100, -100)
+    assert rolled.voucher.loyalty_card.balance == 1000
+    got = http.get(f"/v1/vouchers/{card.code}").json()
+    assert (got["redemption"]["redeemed_points"], got["loyalty_card"]["balance"]) == (0, 1000)
+    assert ledger(db, card.id) == [("POINTS_REDEMPTION", -100, 900), ("POINTS_REFUND", 100, 1000)]
+    summary = voucherify.CustomersApi(sdk).get_customer(holder.id).summary.redemptions
+    assert summary.loyalty_card.redeemed_points == 0
+
+
+def test_idempotency_key_replays_a_refusal_without_a_second_record(
+    http: httpx.Client, db: Database, project: ProjectKeys, stacked: Any
+) -> None:
+    path = f"/v1/redemptions/{stacked.parent_redemption.id}/rollbacks"
+    first = http.post(path, headers={"Idempotency-Key": "a"})
+    assert first.status_code == 200
+    assert http.post(path, headers={"Idempotency-Key": "a"}).json() == first.json()
+    refused = http.post(path, headers={"Idempotency-Key": "b"})
+    count = record_count(db, project)
+    replayed = http.post(path, headers={"Idempotency-Key": "b"})
+    assert (refused.status_code, replayed.status_code) == (400, 400)
+    assert replayed.json()["resource_id"] == refused.json()["resource_id"]
+    assert record_count(db, project) == count

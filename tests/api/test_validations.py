@@ -218,6 +218,9 @@ def test_lock_session_reserves_gift_credits(sdk: voucherify.ApiClient) -> None:
         sdk, {**one(card, gift={"credits": 4000}), "session": {"type": "LOCK", "key": "G"}}
     )
     assert locked.valid is True
+    (item,) = locked.redeemables
+    assert (item.result.gift.credits, item.result.gift.balance) == (4000, 1000)
+    assert (item.order.applied_discount_amount, item.order.total_amount) == (4000, 6000)
     assert validate(sdk, one(card, gift={"credits": 1000})).valid is True
     over = validate(sdk, one(card, gift={"credits": 1001}))
     assert over.inapplicable_redeemables[0].result.error.key == "gift_amount_exceeded"
@@ -241,7 +244,12 @@ def test_lock_session_reserves_loyalty_points(sdk: voucherify.ApiClient, db: Dat
             "customer": {"id": holder.id},
         }
 
-    assert validate(sdk, {**body(400), "session": {"type": "LOCK", "key": "P"}}).valid is True
+    locked = validate(sdk, {**body(400), "session": {"type": "LOCK", "key": "P"}})
+    assert locked.valid is True
+    (item,) = locked.redeemables
+    assert item.result.loyalty_card.points == 400
+    # 400 points × 20 ÷ 100 = 80.00 off.
+    assert (item.order.applied_discount_amount, item.order.total_amount) == (8000, 2000)
     over = validate(sdk, body(101))
     assert over.inapplicable_redeemables[0].result.error.key == "loyalty_card_points_exceeded"
     assert validate(sdk, body(100)).valid is True

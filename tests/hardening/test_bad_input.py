@@ -247,3 +247,39 @@ def test_configured_depth_limit_applies(
         assert "nested deeper than 6" in deep.json()["details"]
         assert count_rows(db, project.id) == before
         assert client.post("/v1/validations", json=nested(6)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"name": "a\u0000b", "hierarchy": 1}, "NUL character"),
+        ({"name": "c", "hierarchy": 1, "metadata": {"k\u0000": 1}}, "NUL character"),
+        ({"name": "c", "hierarchy": 2**53}, "integer beyond"),
+        ({"name": "c", "hierarchy": 2**31}, "must be <= 2147483647"),
+    ],
+)
+def test_values_no_store_can_keep_are_invalid_payload(
+    http: httpx.Client, db: Database, project: ProjectKeys, body: dict[str, object], problem: str
+) -> None:
+    """Found by fuzzing on PostgreSQL: NULs and huge integers used to be 500s there."""
+    before = count_rows(db, project.id)
+    response = http.post("/v1/categories", json=body)
+    assert (response.status_code, response.json()["key"]) == (400, "invalid_payload")
+    assert problem in response.json()["details"]
+    assert count_rows(db, project.id) == before
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "key"),
+    [
+        ("/v1/vouchers/A%00B", 404, "not_found"),
+        ("/v1/customers/%00", 404, "not_found"),
+        ("/v1/vouchers?campaign=%00", 400, "invalid_query_params"),
+        ("/v1/customers?email=a%00", 400, "invalid_query_params"),
+    ],
+)
+def test_nul_in_path_or_query_is_refused(
+    http: httpx.Client, url: str, status: int, key: str
+) -> None:
+    response = http.get(url)
+    assert (response.status_code, response.json()["key"]) == (status, key), response.text

@@ -7,20 +7,17 @@ until someone states what another project's keys must get from it.
 
 from __future__ import annotations
 
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.openapi import operations
 from tests.support.rows import count_rows
 from tests.support.servers import ThreadServer
-from voucherd.api.app import create_app
-from voucherd.settings import Settings
 from voucherd.store import projects
 from voucherd.store.db import Database
 from voucherd.store.projects import ProjectKeys
@@ -183,19 +180,6 @@ ASSIGNMENT_OF = {
 }
 
 
-def operations(prefixes: tuple[str, ...]) -> list[str]:
-    """``"METHOD /path"`` of every documented operation under ``prefixes``."""
-    # The engine is lazy: this file is never created.
-    unused = Path(tempfile.gettempdir()) / "voucherd-openapi-never-created.db"
-    document = create_app(Settings(database_url=f"sqlite:///{unused}")).openapi()
-    return sorted(
-        f"{method.upper()} {path}"
-        for path, item in document["paths"].items()
-        if path.startswith(prefixes)
-        for method in item
-    )
-
-
 def test_matrix_covers_every_route() -> None:
     assert set(operations(("/v1/", "/management/v1/"))) == set(MATRIX)
 
@@ -333,6 +317,19 @@ def build_world(a: httpx.Client, keys: ProjectKeys) -> dict[str, str]:
             },
         )
     )
+    stacked = ok(
+        a.post(
+            "/v1/redemptions",
+            json={
+                "redeemables": [
+                    {"object": "voucher", "id": "ISO-1"},
+                    {"object": "promotion_tier", "id": w["tier_id"]},
+                ],
+                "order": {"amount": 900},
+            },
+        )
+    )
+    w["parent_redemption_id"] = stacked["parent_redemption"]["id"]
     return w
 
 
@@ -346,8 +343,14 @@ def fill(value: Any, world: dict[str, str]) -> Any:
     return value
 
 
+# Paths whose `redemption_id` must be a stacked parent.
+PARENT_PATHS = {"/v1/redemptions/{redemption_id}/rollbacks"}
+
+
 def resolve_path(path: str, world: dict[str, str]) -> str:
     names = dict(world)
+    if path in PARENT_PATHS:
+        names["redemption_id"] = world["parent_redemption_id"]
     for prefix, key in ASSIGNMENT_OF.items():
         if path.startswith(prefix):
             names["assignment_id"] = world[key]
@@ -368,6 +371,8 @@ def reads_of(world: dict[str, str]) -> list[str]:
         "/v1/validation-rules/{rule_id}",
         "/v1/rewards/{reward_id}",
         "/v1/redemptions/{redemption_id}",
+        "/v1/redemptions/{parent_redemption_id}",
+        "/v1/vouchers/{code}/redemption",
         "/management/v1/projects/{project_id}/stacking-rules/{stacking_rules_id}",
     ]
 

@@ -20,10 +20,12 @@ from tests.conftest import sdk_configuration
 from tests.support.servers import ProcessServer
 from tests.support.stackable import (
     customer,
+    get_tier,
     get_voucher,
     gift_card,
     ledger,
     loyalty_card,
+    promotion_tier,
     records,
     rule,
     voucher,
@@ -56,8 +58,9 @@ def race(
     project: ProjectKeys,
     bodies: list[dict[str, Any]],
     headers: dict[str, str] | None = None,
+    path: str = "/v1/redemptions",
 ) -> list[httpx.Response]:
-    """POST each body to /v1/redemptions from its own thread, released by one barrier."""
+    """POST each body to ``path`` from its own thread, released by one barrier."""
     barrier = threading.Barrier(len(bodies))
     headers = {"X-App-Id": project.app_id, "X-App-Token": project.app_token, **(headers or {})}
     responses: list[httpx.Response | None] = [None] * len(bodies)
@@ -65,7 +68,7 @@ def race(
     def fire(index: int) -> None:
         with httpx.Client(base_url=server.url, headers=headers, timeout=120) as client:
             barrier.wait(timeout=60)
-            responses[index] = client.post("/v1/redemptions", json=bodies[index])
+            responses[index] = client.post(path, json=bodies[index])
 
     threads = [threading.Thread(target=fire, args=(i,)) for i in range(len(bodies))]
     for thread in threads:
@@ -248,3 +251,75 @@ def test_racers_on_one_stored_order_by_id_keep_every_discount(
     order = voucherify.OrdersApi(sdk).get_order(stored.id)
     assert (order.discount_amount, order.total_amount, order.status) == (600, 9400, "PAID")
     assert len(order.redemptions) == 6
+
+
+def test_per_customer_limit_on_a_promotion_tier_holds(
+    workers: ProcessServer, sdk: voucherify.ApiClient, project: ProjectKeys
+) -> None:
+    limit = rule(
+        sdk,
+        {
+            "1": {
+                "name": "redemption.count.per_customer",
+                "conditions": {"$less_than_or_equal": [2]},
+            },
+            "logic": "1",
+        },
+    )
+    tier = promotion_tier(sdk, {"type": "AMOUNT", "amount_off": 100}, validation_rules=[limit])
+    body = {
+        "redeemables": [{"object": "promotion_tier", "id": tier.id}],
+        "order": {"amount": 1000},
+        "customer": {"source_id": "tier-racer"},
+    }
+    tally = outcomes(race(workers, project, [body] * 10))
+    assert tally == {"ok": 2, "redemption_rules_violated": 8}
+    assert get_tier(sdk, tier.id).summary.redemptions.total_redeemed == 2
+
+
+def test_lock_sessions_racing_for_the_last_units(
+    workers: ProcessServer, sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    code = voucher(sdk, redemption={"quantity": 3}).code
+    bodies = [
+        {
+            "redeemables": [{"object": "voucher", "id": code}],
+            "order": {"amount": 1000},
+            "session": {"type": "LOCK", "key": f"racer-{n}"},
+        }
+        for n in range(12)
+    ]
+    responses = race(workers, project, bodies, path="/v1/validations")
+    assert all(r.status_code == 200 for r in responses)
+    assert Counter(r.json()["valid"] for r in responses) == {True: 3, False: 9}
+    # The three holders redeem; nobody else can.
+    winners = [b for b, r in zip(bodies, responses, strict=True) if r.json()["valid"]]
+    plain = {"redeemables": bodies[0]["redeemables"], "order": {"amount": 1000}}
+    assert outcomes(race(workers, project, [plain] * 4 + winners)) == {
+        "ok": 3,
+        "quantity_exceeded": 4,
+    }
+    assert get_voucher(sdk, code).redemption.redeemed_quantity == 3
+
+
+def test_stacks_naming_the_same_cards_in_opposite_orders_never_deadlock(
+    workers: ProcessServer, sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    code = voucher(sdk).code
+    card = gift_card(sdk, 10000).code
+    forward = [
+        {"object": "voucher", "id": code},
+        {"object": "voucher", "id": card, "gift": {"credits": 500}},
+    ]
+    bodies = [
+        {
+            "redeemables": forward if n % 2 else forward[::-1],
+            "order": {"amount": 5000},
+            "customer": {"source_id": f"buyer-{n % 3}"},
+        }
+        for n in range(16)
+    ]
+    assert outcomes(race(workers, project, bodies)) == {"ok": 16}
+    assert get_voucher(sdk, code).redemption.redeemed_quantity == 16
+    assert get_voucher(sdk, card).gift.balance == 2000
+    assert len(records(db, project.id)) == 16 * 3

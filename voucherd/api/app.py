@@ -8,9 +8,10 @@ from collections.abc import Callable
 from fastapi import Depends, FastAPI
 
 from voucherd import __version__
-from voucherd.api import errors
+from voucherd.api import errors, openapi
 from voucherd.api.deps import client_project, management_project, server_project
 from voucherd.api.middleware import RequestContextMiddleware
+from voucherd.api.ratelimit import RateLimiter
 from voucherd.api.responses import JSONResponse
 from voucherd.api.routes import (
     CLIENT_ROUTERS,
@@ -51,6 +52,7 @@ def create_app(
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
     app.state.clock = clock
+    app.state.rate_limiter = RateLimiter()
     errors.install(app)
     for router in PUBLIC_ROUTERS:
         app.include_router(router)
@@ -63,6 +65,15 @@ def create_app(
     if settings.bench_endpoints:
         # The benchmark's ceiling: the same stack with no work behind it (bench/README.md).
         app.include_router(bench.router)
+    openapi.install(
+        app,
+        {
+            "public": PUBLIC_ROUTERS,
+            "server": SERVER_ROUTERS,
+            "client": CLIENT_ROUTERS,
+            "management": MANAGEMENT_ROUTERS,
+        },
+    )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 

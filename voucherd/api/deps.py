@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from voucherd.api import ratelimit
 from voucherd.store import projects
 from voucherd.store.db import Database
 from voucherd.store.errors import Forbidden, Unauthorized
@@ -42,6 +43,7 @@ def _authenticate(request: Request, kind: str, id_header: str, token_header: str
     if project is None:
         raise Unauthorized()
     request.state.project_id = project.id
+    ratelimit.enforce(request.app.state.rate_limiter, request.state, project.id, project.settings)
     return project
 
 

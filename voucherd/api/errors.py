@@ -131,20 +131,32 @@ def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-def _unexpected_error(request: Request, exc: Exception) -> Response:
-    request_id = request_id_of(request)
-    log.exception(
-        "unhandled error",
-        extra={"request_id": request_id, "method": request.method, "path": request.url.path},
-    )
-    body = envelope(
+def internal_error_body(request_id: str) -> dict[str, Any]:
+    """The envelope of a last-resort 500 (no internals: they go to the log only)."""
+    return envelope(
         500,
         "internal_server_error",
         "Internal server error",
         "An unexpected error occurred; quote the request_id when reporting it.",
         request_id,
     )
-    return json_response(body, 500)
+
+
+def log_unexpected(exc: BaseException, request_id: str, method: str, path: str) -> None:
+    """Log an unhandled error with its traceback (never headers or bodies: they hold keys)."""
+    log.error(
+        "unhandled error",
+        exc_info=exc,
+        extra={"request_id": request_id, "method": method, "path": path},
+    )
+
+
+def _unexpected_error(request: Request, exc: Exception) -> Response:
+    # Normally RequestContextMiddleware answers unhandled errors first (see there); this
+    # handler remains for errors raised outside it.
+    request_id = request_id_of(request)
+    log_unexpected(exc, request_id, request.method, request.url.path)
+    return json_response(internal_error_body(request_id), 500)
 
 
 def describe_problem(err: Any) -> str:
@@ -165,6 +177,11 @@ def describe_problem(err: Any) -> str:
         return f"Property {json_path(loc)} must be <= {ctx['le']}"
     if err_type == "greater_than_equal" and "ge" in ctx:
         return f"Property {json_path(loc)} must be >= {ctx['ge']}"
+    # Array lengths (redeemables 1–30, order items ≤ 500) in the same ajv wording.
+    if err_type == "too_long" and "max_length" in ctx:
+        return f"Property {json_path(loc)} should NOT have more than {ctx['max_length']} items"
+    if err_type == "too_short" and "min_length" in ctx:
+        return f"Property {json_path(loc)} should NOT have fewer than {ctx['min_length']} items"
     if err_type == "literal_error" and "expected" in ctx:
         return f"Property {json_path(loc)} must be one of {ctx['expected']}"
     return f"Property {json_path(loc)} {err.get('msg', 'is invalid').lower()}"

@@ -9,7 +9,6 @@ from fastapi import Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from voucherd.api.body import read_limited
 from voucherd.api.errors import error_body, request_id_of, status_for
 from voucherd.api.responses import json_response
 from voucherd.store import idempotency
@@ -44,7 +43,8 @@ async def idempotent_request(request: Request, endpoint: str) -> IdempotentReque
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if not key:
         return None
-    raw = await read_limited(request, request.app.state.settings.max_body_bytes)
+    # Starlette caches the body the parsing dependency already read.
+    raw = await request.body()
     return IdempotentRequest(
         key=key, endpoint=endpoint, digest=idempotency.request_hash(endpoint, raw)
     )

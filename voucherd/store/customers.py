@@ -116,7 +116,8 @@ def create_customer(
     values = {
         "id": new_id("cust"),
         "project_id": project_id,
-        "source_id": payload.get("source_id"),
+        # "" reads as no source_id, as the upsert lookup reads it; storing it made a        # second "" a unique-index clash (500) that the fuzzer found.
+        "source_id": payload.get("source_id") or None,
         "data": data,
         "created_at": now,
         "updated_at": None,

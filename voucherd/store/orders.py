@@ -396,7 +396,8 @@ def upsert_order(
     row = {
         "id": new_id("ord"),
         "project_id": project_id,
-        "source_id": payload.get("source_id"),
+        # "" reads as no source_id, as the upsert lookup reads it; storing it made a        # second "" a unique-index clash (500) that the fuzzer found.
+        "source_id": payload.get("source_id") or None,
         "created_at": parse_datetime(created_at, "created_at") if created_at else now,
         "updated_at": None,
         **values,

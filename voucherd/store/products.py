@@ -125,7 +125,8 @@ def create_product(
     values = {
         "id": new_id("prod"),
         "project_id": project_id,
-        "source_id": payload.get("source_id"),
+        # "" reads as no source_id, as the upsert lookup reads it; storing it made a        # second "" a unique-index clash (500) that the fuzzer found.
+        "source_id": payload.get("source_id") or None,
         "name": payload.get("name"),
         "price": payload.get("price"),
         "data": _data(
@@ -346,7 +347,8 @@ def create_sku(
         "id": new_id("sku"),
         "project_id": project_id,
         "product_id": product["id"],
-        "source_id": payload.get("source_id"),
+        # "" reads as no source_id, as the upsert lookup reads it; storing it made a        # second "" a unique-index clash (500) that the fuzzer found.
+        "source_id": payload.get("source_id") or None,
         "price": payload.get("price"),
         "data": _data(
             {"sku": None, "currency": None, "attributes": {}, "metadata": {}, "image_url": None},

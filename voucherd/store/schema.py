@@ -349,6 +349,8 @@ redemptions = Table(
     Index("ix_redemptions_project_customer_date", "project_id", "customer_id", "date", "id"),
     Index("ix_redemptions_project_voucher_date", "project_id", "voucher_id", "date", "id"),
     Index("ix_redemptions_project_campaign_date", "project_id", "campaign_id", "date", "id"),
+    # filters[voucher_code]: codes outlive their vouchers (a deleted code may be reused).
+    Index("ix_redemptions_project_voucher_code_date", "project_id", "voucher_code", "date", "id"),
     Index("ix_redemptions_parent", "parent_id"),
     Index("ix_redemptions_redemption", "redemption_id"),
     Index("ix_redemptions_order", "order_id"),

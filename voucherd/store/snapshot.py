@@ -506,7 +506,11 @@ def load(
         )
     tz = ZoneInfo(timezone)
 
-    customer_payload = body.get("customer")
+    # The request's customer, else the order's own: an order that names its customer
+    # is that customer's purchase (rules and counters see them; the order keeps them).
+    # Upserted here, before any row lock is taken, so a redeem always locks the
+    # customer row before vouchers (never after: that order would deadlock).
+    customer_payload = body.get("customer") or (body.get("order") or {}).get("customer")
     customer: dict[str, Any] | None = None
     if customer_payload:
         if persist_customer:

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, insert, select, update
 from voucherd.engine import evaluate
 from voucherd.engine import model as em
 from voucherd.engine.render import category_to_dict, order_to_dict, targets_to_list
+from voucherd.engine.rules import GENERIC_MESSAGES
 from voucherd.store import idempotency, ids, orders, promotion_tiers, sessions
 from voucherd.store import vouchers as voucher_store
 from voucherd.store.db import Database, serialise
@@ -132,9 +133,23 @@ def _envelope(caller: Caller, reason: Any, outcome: em.RedeemableOutcome) -> dic
     if key == "not_found":
         envelope["resource_id"] = outcome.id
         envelope["resource_type"] = outcome.object
-    if key.endswith("_rules_violated"):
-        envelope["error"] = {"message": reason.message}
+    message = merchant_message(reason)
+    if message is not None:
+        envelope["error"] = {"message": message}
     return envelope
+
+
+def merchant_message(reason: Any) -> str | None:
+    """The merchant's own validation-rule message of a rule failure, None otherwise.
+
+    BEHAVIOR.md §3.1: ``error.message`` carries the rule's (or rule set's) message
+    and is left out when the merchant defined none; the engine then falls back to
+    the generic text, which is not repeated in ``error``.
+    """
+    generic = GENERIC_MESSAGES.get(reason.key)
+    if generic is None or not reason.key.endswith("_rules_violated"):
+        return None
+    return None if reason.message == generic else str(reason.message)
 
 
 def _reason_details(reason: Any) -> dict[str, Any]:
@@ -487,14 +502,16 @@ class _Context:
                 reason.message if reason else "No redeemable could be applied",
                 key=reason.key if reason else "no_applicable_redeemables",
                 message="No redeemable could be applied",
+                extra={"redeemable_type": first.object, "redeemable_id": first.id},
             )
         first = failing[0]
         reason = first.reason
         if reason is None:
             raise RuntimeError("an INAPPLICABLE outcome always carries its reason")
         extra: dict[str, Any] = {"redeemable_type": first.object, "redeemable_id": first.id}
-        if reason.key.endswith("_rules_violated"):
-            extra["error"] = {"message": reason.message}
+        message = merchant_message(reason)
+        if message is not None:
+            extra["error"] = {"message": message}
         return RedemptionFailed(
             reason.error_details or first.id,
             key=reason.key,
@@ -583,7 +600,9 @@ class _Context:
         """Upsert the order with the request's final amounts; returns its stored record."""
         payload = dict(self.body.get("order") or {})
         payload.setdefault("status", REDEEMED_ORDER_STATUS)
-        if self.customer_id and not payload.get("customer"):
+        # The order belongs to the request's customer, which load() already upserted
+        # (the order's own ``customer`` when the request named none).
+        if self.customer_id:
             payload["customer_id"] = self.customer_id
         payload.pop("customer", None)
         stored = orders.upsert_order(self.conn, self.project_id, payload, self.now)

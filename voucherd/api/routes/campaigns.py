@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from voucherd.api.body import json_body, read_array, validate_items
+from voucherd.api.body import json_array_body, json_body
 from voucherd.api.deps import DB, Clock, ServerProject
 from voucherd.api.listing import list_envelope, list_query
 from voucherd.api.responses import json_response
 from voucherd.api.schemas.campaigns import (
     CampaignsCreateRequestBody,
-    CampaignsImportVoucherItem,
+    CampaignsImportCreateRequestBody,
     CampaignsUpdateRequestBody,
     CampaignsVouchersCreateInBulkRequestBody,
     CampaignsVouchersCreateRequestBody,
@@ -138,13 +138,13 @@ def add_voucher_with_specific_code_to_campaign(
 @router.post("/v1/campaigns/{campaign_id}/import")
 def import_vouchers_to_campaign(
     campaign_id: str,
-    items: Annotated[list[Any], Depends(read_array)],
+    items: Annotated[list[Any], Depends(json_array_body(CampaignsImportCreateRequestBody))],
     project: ServerProject,
     db: DB,
     clock: Clock,
 ) -> Response:
     """Create the array's codes in the campaign at once; 202 with the async action id."""
-    bodies = [dump(item) for item in validate_items(CampaignsImportVoucherItem, items)]
+    bodies = [dump(item) for item in items]
     with db.write() as conn:
         action_id = imports.import_to_campaign(conn, project.id, campaign_id, bodies, now=clock())
     return json_response({"async_action_id": action_id}, 202)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from voucherd.api.body import json_body, read_array, validate_items
+from voucherd.api.body import json_array_body, json_body
 from voucherd.api.deps import DB, Clock, ServerProject
 from voucherd.api.listing import list_envelope, list_query
 from voucherd.api.responses import json_response, no_content
@@ -15,7 +15,7 @@ from voucherd.api.schemas.vouchers import (
     VouchersBalanceUpdateRequestBody,
     VouchersCreateRequestBody,
     VouchersCreateWithSpecificCodeRequestBody,
-    VouchersImportCreateItemRequestBody,
+    VouchersImportCreateRequestBody,
     VouchersUpdateRequestBody,
     dump,
 )
@@ -48,7 +48,7 @@ def list_vouchers(request: Request, project: ServerProject, db: DB) -> Response:
 
 @router.post("/v1/vouchers/import")
 def import_vouchers(
-    items: Annotated[list[Any], Depends(read_array)],
+    items: Annotated[list[Any], Depends(json_array_body(VouchersImportCreateRequestBody))],
     project: ServerProject,
     db: DB,
     clock: Clock,
@@ -57,7 +57,7 @@ def import_vouchers(
 
     Declared before ``/v1/vouchers/{code}`` so that ``import`` is not taken for a code.
     """
-    bodies = [dump(item) for item in validate_items(VouchersImportCreateItemRequestBody, items)]
+    bodies = [dump(item) for item in items]
     with db.write() as conn:
         action_id = imports.import_vouchers(conn, project.id, bodies, now=clock())
     return json_response({"async_action_id": action_id}, 202)

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from voucherd.api.body import INT32_MAX
 from voucherd.api.schemas.vouchers import DayOfWeek, Discount, ValidityHours, ValidityTimeframe
 
 
@@ -24,7 +25,7 @@ class PromotionTierCreateParams(BaseModel):
     metadata: dict[str, Any] | None = None
     validation_rules: list[str] | None = None
     active: bool | None = None
-    hierarchy: int | None = None
+    hierarchy: int | None = Field(default=None, le=INT32_MAX)  # a 32-bit column
     start_date: str | None = None
     expiration_date: str | None = None
     validity_timeframe: ValidityTimeframe | None = None
@@ -45,7 +46,7 @@ class PromotionsTiersUpdateRequestBody(BaseModel):
     banner: str | None = None
     action: TierAction | None = None
     metadata: dict[str, Any] | None = None
-    hierarchy: int | None = None
+    hierarchy: int | None = Field(default=None, le=INT32_MAX)  # a 32-bit column
     active: bool | None = None
     start_date: str | None = None
     expiration_date: str | None = None

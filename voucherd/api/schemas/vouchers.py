@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
+
+from voucherd.api.body import INT32_MAX
 
 Number = int | float
 DayOfWeek = Literal[0, 1, 2, 3, 4, 5, 6]
@@ -116,7 +118,7 @@ class ValidityHours(BaseModel):
 class RedemptionLimit(BaseModel):
     """``redemption.quantity``: how many times the voucher may be redeemed (None = unlimited)."""
 
-    quantity: int | None = Field(default=None, ge=0)
+    quantity: int | None = Field(default=None, ge=0, le=INT32_MAX)  # a 32-bit column
 
 
 class _VoucherFields(BaseModel):
@@ -187,3 +189,7 @@ class VouchersImportCreateItemRequestBody(_VoucherFields):
     """One voucher of ``POST /v1/vouchers/import``: its code is required."""
 
     code: str = Field(min_length=1)
+
+
+class VouchersImportCreateRequestBody(RootModel[list[VouchersImportCreateItemRequestBody]]):
+    """``POST /v1/vouchers/import``: an array of vouchers."""

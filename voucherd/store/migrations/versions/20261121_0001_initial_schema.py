@@ -269,6 +269,11 @@ def upgrade() -> None:
             ["project_id", "voucher_id", "date", "id"],
             unique=False,
         )
+        batch_op.create_index(
+            "ix_redemptions_project_voucher_code_date",
+            ["project_id", "voucher_code", "date", "id"],
+            unique=False,
+        )
         batch_op.create_index("ix_redemptions_redemption", ["redemption_id"], unique=False)
 
     op.create_table(
@@ -674,6 +679,7 @@ def downgrade() -> None:
     op.drop_table("rewards")
     with op.batch_alter_table("redemptions", schema=None) as batch_op:
         batch_op.drop_index("ix_redemptions_redemption")
+        batch_op.drop_index("ix_redemptions_project_voucher_code_date")
         batch_op.drop_index("ix_redemptions_project_voucher_date")
         batch_op.drop_index("ix_redemptions_project_date")
         batch_op.drop_index("ix_redemptions_project_customer_date")
