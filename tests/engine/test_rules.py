@@ -140,6 +140,13 @@ def test_definition_checks_merged_from_the_catalog() -> None:
     ]
 
 
+def test_rule_keys_are_ascii_numbers() -> None:
+    """Hypothesis found it: "²".isdigit() holds but int("²") raises."""
+    assert validate_rule_definition({"\u00b2": rule("order.amount", {"$is": [1]})}) == [
+        "Rules have an unexpected key '\u00b2'"
+    ]
+
+
 def test_operators_known_but_not_evaluated_are_accepted_in_definitions() -> None:
     rules = {"1": rule("customer.birthdate", {"$is_days_ago": [3]}), "logic": "1"}
     assert validate_rule_definition(rules) == []

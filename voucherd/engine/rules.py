@@ -270,7 +270,8 @@ def _check_level(rules: Any, prefix: str, depth: int) -> list[str]:
     for key, rule in rules.items():
         if key == "logic":
             continue
-        if not (isinstance(key, str) and key.isdigit() and int(key) > 0):
+        # ASCII only: "²".isdigit() is true, but int("²") fails.
+        if not (isinstance(key, str) and key.isascii() and key.isdigit() and int(key) > 0):
             problems.append(f"Rules{where} have an unexpected key '{key}'")
             continue
         numbers.add(int(key))

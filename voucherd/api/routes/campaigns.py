@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from voucherd.api.body import json_array_body, json_body
@@ -12,9 +12,8 @@ from voucherd.api.deps import DB, Clock, ServerProject
 from voucherd.api.listing import list_envelope, list_query
 from voucherd.api.responses import json_response
 from voucherd.api.schemas.campaigns import (
-    MAX_VOUCHERS_PER_REQUEST,
     CampaignsCreateRequestBody,
-    CampaignsImportVoucherItem,
+    CampaignsImportCreateRequestBody,
     CampaignsUpdateRequestBody,
     CampaignsVouchersCreateInBulkRequestBody,
     CampaignsVouchersCreateRequestBody,
@@ -105,7 +104,7 @@ def add_vouchers_to_campaign(
     project: ServerProject,
     db: DB,
     clock: Clock,
-    vouchers_count: Annotated[int, Query(le=MAX_VOUCHERS_PER_REQUEST)] = 1,
+    vouchers_count: int = 1,
 ) -> Response:
     """Add vouchers from the template: one → 200 with it; more → 202 with an async action id."""
     with db.write() as conn:
@@ -139,9 +138,7 @@ def add_voucher_with_specific_code_to_campaign(
 @router.post("/v1/campaigns/{campaign_id}/import")
 def import_vouchers_to_campaign(
     campaign_id: str,
-    items: Annotated[
-        list[CampaignsImportVoucherItem], Depends(json_array_body(CampaignsImportVoucherItem))
-    ],
+    items: Annotated[list[Any], Depends(json_array_body(CampaignsImportCreateRequestBody))],
     project: ServerProject,
     db: DB,
     clock: Clock,
