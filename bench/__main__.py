@@ -310,6 +310,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "meta": {
             "database": args.db,
+            "quick": args.quick,
             "workers": args.workers,
             "cores": cores,
             "clients": args.clients,

@@ -87,6 +87,7 @@ def summarise(raw: Path, must_contain: str | None, top: int) -> str:
     activity: collections.Counter[str] = collections.Counter()
     self_frame: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
+    waits: collections.Counter[str] = collections.Counter()
     total = working = 0
     for line in raw.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -97,7 +98,12 @@ def summarise(raw: Path, must_contain: str | None, top: int) -> str:
         total += count
         kind = classify(frames)
         activity[kind] += count
-        if kind.startswith(("waiting", "idle")):
+        if kind.startswith("waiting"):
+            # Charge the wait to the innermost voucherd frame: the statement's caller.
+            ours = [f for f in frames if "voucherd/" in f]
+            waits[ours[-1] if ours else frames[-1]] += count
+            continue
+        if kind.startswith("idle"):
             continue
         working += count
         self_frame[frames[-1]] += count
@@ -108,6 +114,10 @@ def summarise(raw: Path, must_contain: str | None, top: int) -> str:
         return "  (no samples)\n"
     out = [f"  {total} samples; by activity and layer (innermost named frame):"]
     out += [f"    {n / total:6.1%}  {name}" for name, n in activity.most_common()]
+    waited = sum(waits.values())
+    if waited:
+        out.append(f"  waiting samples ({waited}), by the innermost voucherd frame:")
+        out += [f"    {n / waited:6.1%}  {frame}" for frame, n in waits.most_common(top)]
     if working:
         out.append(f"  working samples ({working}), top frames by self time:")
         out += [f"    {n / working:6.1%}  {frame}" for frame, n in self_frame.most_common(top)]

@@ -1,4 +1,7 @@
-"""Results on disk: ``<db>-<timestamp>.json``/``.md``/``.png`` plus ``latest-<db>.*`` copies."""
+"""Results on disk: ``<db>-<timestamp>.json``/``.md``/``.png`` plus ``latest-<db>.*`` copies.
+
+``--quick`` runs are written as ``<db>-quick-…`` and ``latest-<db>-quick.*``.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +52,9 @@ def write(result: dict[str, Any], directory: Path, chart: bool = True) -> list[P
     """Write JSON, Markdown and (when matplotlib is installed) the PNG; return the paths."""
     directory.mkdir(parents=True, exist_ok=True)
     meta = result["meta"]
-    stem = f"{meta['database']}-{meta['stamp']}"
+    # Quick runs (development) never replace the reference latest-<db>.* files.
+    name = meta["database"] + ("-quick" if meta.get("quick") else "")
+    stem = f"{name}-{meta['stamp']}"
     written = []
     json_path = directory / f"{stem}.json"
     json_path.write_text(json.dumps(result, indent=2) + "\n")
@@ -64,7 +69,7 @@ def write(result: dict[str, Any], directory: Path, chart: bool = True) -> list[P
         if charts.draw(result, png_path):
             written.append(png_path)
     for path in list(written):
-        latest = directory / f"latest-{meta['database']}{path.suffix}"
+        latest = directory / f"latest-{name}{path.suffix}"
         shutil.copyfile(path, latest)
         written.append(latest)
     return written

@@ -69,7 +69,10 @@ class Database:
             postmaster = int((self.cluster.datadir / "postmaster.pid").read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return 0.0
-        return sum(_cpu(pid) for pid in [postmaster, *_descendants(postmaster)])
+        # Backends come and go: the postmaster's "children" times keep the CPU of the
+        # ones that exited, the live ones are summed directly.
+        live = sum(_cpu(pid) for pid in _descendants(postmaster))
+        return _cpu(postmaster, with_exited_children=True) + live
 
     def remove(self, keep: bool = False) -> None:
         """Stop the cluster and delete the files (unless ``keep``)."""
@@ -227,10 +230,14 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def _cpu(pid: int) -> float:
+def _cpu(pid: int, with_exited_children: bool = False) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    # Fields after the command: state is [0], utime is [11], stime is [12] (in ticks).
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # Fields after the command: state is [0], utime [11], stime [12], and the
+    # reaped children's cutime [13], cstime [14] (in clock ticks).
+    ticks = int(fields[11]) + int(fields[12])
+    if with_exited_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")

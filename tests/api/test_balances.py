@@ -114,7 +114,7 @@ def test_missing_amount_is_invalid_payload(sdk: voucherify.ApiClient, http: Any)
 def test_loyalty_card_without_holder_is_refused(
     sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
 ) -> None:
-    code, _ = loyalty_card(db, sdk, 500, holder_id=None)
+    code, _ = loyalty_card(sdk, 500, holder_id=None)
     before = count_rows(db, project.id)
     with pytest.raises(ApiException) as caught:
         change(sdk, code, 100)
@@ -127,7 +127,7 @@ def test_loyalty_card_without_holder_is_refused(
 
 def test_held_loyalty_card_takes_points(sdk: voucherify.ApiClient, db: Database) -> None:
     holder = customer(sdk, "points-holder")
-    code, _ = loyalty_card(db, sdk, 500, holder_id=holder.id)
+    code, _ = loyalty_card(sdk, 500, holder_id=holder.id)
     added = change(sdk, code, 200, reason="bonus")
     assert (added.amount, added.total, added.balance, added.type) == (200, 700, 700, "loyalty_card")
     removed = change(sdk, code, -650)

@@ -266,7 +266,7 @@ def test_loyalty_card_pays_with_points(
 ) -> None:
     """§7.6 Example D: 300 points × 20 ÷ 100 = 60.00 off a 9300 total."""
     holder = customer(sdk, "holder")
-    code, reward_id = loyalty_card(db, sdk, 1000, holder.id)
+    code, reward_id = loyalty_card(sdk, 1000, holder.id)
     response = redeem(
         sdk,
         {
@@ -378,7 +378,7 @@ def test_loyalty_failures_missing_reward_invalid_customer_points_exceeded(
 ) -> None:
     holder = customer(sdk, "holder")
     other = customer(sdk, "other")
-    code, reward_id = loyalty_card(db, sdk, 200, holder.id)
+    code, reward_id = loyalty_card(sdk, 200, holder.id)
     as_holder = {"customer": {"id": holder.id}}
     assert failed(sdk, {**one(code), **as_holder})["key"] == "missing_reward"
     stranger = failed(

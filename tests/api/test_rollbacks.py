@@ -15,7 +15,7 @@ from tests.support.redeeming import discount_voucher, error_of, gift_card, redee
 from tests.support.servers import ThreadServer
 from voucherd.store.db import Database
 from voucherd.store.projects import ProjectKeys
-from voucherd.store.schema import redemptions, voucher_transactions, vouchers
+from voucherd.store.schema import redemptions, voucher_transactions
 
 SEED_BODY: dict[str, Any] = {
     "customer": {
@@ -530,9 +530,12 @@ def test_loyalty_rollback_returns_the_points(
     )
     card = voucherify.VouchersApi(sdk).list_vouchers(campaign_id=campaign.id).vouchers[0]
     holder = voucherify.CustomersApi(sdk).create_customer({"source_id": "holder"})
-    # Publishing cards (add-member) belongs to another slice: set the holder directly.
-    with db.write() as conn:
-        conn.execute(vouchers.update().where(vouchers.c.id == card.id).values(holder_id=holder.id))
+    voucherify.LoyaltiesApi(sdk).add_member(
+        campaign.id,
+        voucherify.LoyaltiesMembersCreateRequestBody.from_dict(
+            {"voucher": card.code, "customer": {"id": holder.id}}
+        ),
+    )
     reward = http.post(
         "/v1/rewards",
         json={"name": "Coins", "parameters": {"coin": {"exchange_ratio": 1, "points_ratio": 1}}},

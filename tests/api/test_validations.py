@@ -236,7 +236,7 @@ def test_lock_session_reserves_gift_credits(sdk: voucherify.ApiClient) -> None:
 
 def test_lock_session_reserves_loyalty_points(sdk: voucherify.ApiClient, db: Database) -> None:
     holder = customer(sdk, "holder")
-    code, reward_id = loyalty_card(db, sdk, 500, holder.id)
+    code, reward_id = loyalty_card(sdk, 500, holder.id)
 
     def body(points: int) -> dict[str, Any]:
         return {

@@ -124,6 +124,9 @@ def test_results_are_written_as_json_markdown_and_latest_copies(tmp_path: Path) 
     saved = json.loads((tmp_path / "latest-sqlite.json").read_text())
     assert saved["points"][1]["ceiling_ratio"] == 0.25
     table = (tmp_path / "latest-sqlite.md").read_text()
+    result["meta"]["quick"] = True
+    quick = report.write(result, tmp_path / "quick", chart=False)
+    assert "latest-sqlite-quick.md" in {p.name for p in quick}
     assert "| a | 8 | 250 | 25.0% | 3.0 | 6.0 | 12.0 | 0 | 90% | 0% | 5% | 0% |" in table
     assert "| (e) rollback | – | not available: x |" in table
     assert "| (g) ≤ 6 s for 100,000 codes | 4.00 s | PASS |" in table

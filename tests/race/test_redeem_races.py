@@ -131,7 +131,7 @@ def test_loyalty_card_never_goes_below_zero(
     workers: ProcessServer, sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
 ) -> None:
     holder = customer(sdk, "racer")
-    code, reward_id = loyalty_card(db, sdk, 1000, holder.id)
+    code, reward_id = loyalty_card(sdk, 1000, holder.id)
     body = {
         "redeemables": [
             {"object": "voucher", "id": code, "reward": {"id": reward_id, "points": 150}}

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 import voucherify
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from voucherify.exceptions import ApiException
 
 from voucherd.store.db import Database
-from voucherd.store.schema import customers, orders, redemptions, voucher_transactions, vouchers
+from voucherd.store.schema import customers, orders, redemptions, voucher_transactions
 
 PERCENT_10 = {"type": "PERCENT", "percent_off": 10, "effect": "APPLY_TO_ORDER"}
 AMOUNT_1500 = {"type": "AMOUNT", "amount_off": 1500, "effect": "APPLY_TO_ORDER"}
@@ -79,9 +79,7 @@ def get_tier(sdk: voucherify.ApiClient, tier_id: str) -> Any:
     return voucherify.PromotionsApi(sdk).get_promotion_tier(tier_id)
 
 
-def loyalty_card(
-    db: Database, sdk: voucherify.ApiClient, points: int, holder_id: str | None
-) -> tuple[str, str]:
+def loyalty_card(sdk: voucherify.ApiClient, points: int, holder_id: str | None) -> tuple[str, str]:
     """A LOYALTY_PROGRAM campaign with one card of ``points`` and a COIN reward assigned.
 
     Reward: 100 points = 20.00 (exchange_ratio 20, points_ratio 100, §7.6 Example D).
@@ -112,18 +110,14 @@ def loyalty_card(
         voucherify.RewardsAssignmentsCreateRequestBody.from_dict({"campaign": campaign.id}),
     )
     if holder_id is not None:
-        set_holder(db, code, holder_id)
+        # Publish the card to its holder (loyalty add-member).
+        voucherify.LoyaltiesApi(sdk).add_member(
+            campaign.id,
+            voucherify.LoyaltiesMembersCreateRequestBody.from_dict(
+                {"voucher": code, "customer": {"id": holder_id}}
+            ),
+        )
     return code, reward.id
-
-
-def set_holder(db: Database, code: str, customer_id: str) -> None:
-    """Publish a card to a customer.
-
-    TODO(#integration): no endpoint sets a holder yet (loyalty add-member and
-    publications live in another slice), so the column is written directly.
-    """
-    with db.write() as conn:
-        conn.execute(update(vouchers).where(vouchers.c.code == code).values(holder_id=customer_id))
 
 
 def customer(sdk: voucherify.ApiClient, source_id: str) -> Any:

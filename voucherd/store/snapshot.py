@@ -47,9 +47,10 @@ from voucherd.store import (
     validation_rules,
 )
 from voucherd.store.db import serialise
-from voucherd.store.errors import BusinessRuleViolation, InvalidPayload
+from voucherd.store.errors import BusinessRuleViolation, InvalidPayload, NotFound
 from voucherd.store.schema import (
     campaigns,
+    promotion_stacks,
     promotion_tiers,
     redemptions,
     reward_assignments,
@@ -91,6 +92,8 @@ class Loaded:
 
     snapshot: em.Snapshot
     resolved: list[Resolved]
+    # The redeemables as evaluated (a promotion stack replaced by its tiers).
+    entries: list[Mapping[str, Any]]
     stacking: dict[str, Any]
     customer: dict[str, Any] | None
     order: dict[str, Any]
@@ -495,15 +498,10 @@ def load(
     stacking = stacking_rules_from_wire(stacking_wire)
     entries: list[Mapping[str, Any]] = list(body["redeemables"])
     _request_check([(str(e["object"]), str(e["id"])) for e in entries], stacking)
-    if any(e["object"] == "promotion_stack" for e in entries):
-        # Promotion stacks are not implemented yet: report the stack as unknown.
-        raise BusinessRuleViolation(
-            "not_found",
-            "Resource not found",
-            "Promotion stacks are not supported yet",
-            resource_type="promotion_stack",
-            resource_id=str(entries[0]["id"]),
-        )
+    if entries[0]["object"] == "promotion_stack":
+        # A stack stands alone (checked above) and is redeemed as its tiers, in its order
+        # (§6.1); results report the tiers, since the SDK knows no stack result object.
+        entries = _stack_tiers(conn, project_id, str(entries[0]["id"]))
     tz = ZoneInfo(timezone)
 
     # The request's customer, else the order's own: an order that names its customer
@@ -587,11 +585,26 @@ def load(
     return Loaded(
         snapshot=snapshot,
         resolved=resolved,
+        entries=entries,
         stacking=stacking_wire,
         customer=customer,
         order=order_wire,
         existing_order=existing,
     )
+
+
+def _stack_tiers(conn: Connection, project_id: str, stack_id: str) -> list[Mapping[str, Any]]:
+    """A promotion stack's tiers as ``promotion_tier`` entries; NotFound for an unknown stack."""
+    row = conn.execute(
+        select(promotion_stacks).where(
+            promotion_stacks.c.project_id == project_id, promotion_stacks.c.id == stack_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound("promotion_stack", stack_id)
+    return [
+        {"object": "promotion_tier", "id": tier_id} for tier_id in row.data.get("tier_ids") or []
+    ]
 
 
 def _lock_order(conn: Connection, project_id: str, payload: Mapping[str, Any]) -> None:

@@ -692,9 +692,9 @@ class _Context:
                 wire["gift"] = {"amount": consumption.credits}
             if consumption.points:
                 wire["loyalty_card"] = {"points": consumption.points}
-                reward_id = (
-                    self.body["redeemables"][result.request_index].get("reward") or {}
-                ).get("id")
+                reward_id = (self.loaded.entries[result.request_index].get("reward") or {}).get(
+                    "id"
+                )
                 if reward_id:
                     wire["reward"] = {"id": reward_id, "object": "reward", "type": "COIN"}
             self.insert_record(

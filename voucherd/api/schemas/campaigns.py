@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, RootModel
+from pydantic import BaseModel, Field
 
 from voucherd.api.schemas.promotions import PromotionTierCreateParams
 from voucherd.api.schemas.vouchers import (
@@ -118,7 +118,3 @@ class CampaignsImportVoucherItem(CampaignsVouchersCreateRequestBody):
     active: bool | None = None
     gift: Gift | None = None
     loyalty_card: SimpleLoyaltyCard | None = None
-
-
-class CampaignsImportCreateRequestBody(RootModel[list[CampaignsImportVoucherItem]]):
-    """``POST /v1/campaigns/{id}/import``: an array of codes with template overrides."""

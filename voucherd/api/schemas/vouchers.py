@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, RootModel
+from pydantic import BaseModel, Field
 
 from voucherd.api.body import INT32_MAX
 
@@ -189,7 +189,3 @@ class VouchersImportCreateItemRequestBody(_VoucherFields):
     """One voucher of ``POST /v1/vouchers/import``: its code is required."""
 
     code: str = Field(min_length=1)
-
-
-class VouchersImportCreateRequestBody(RootModel[list[VouchersImportCreateItemRequestBody]]):
-    """``POST /v1/vouchers/import``: an array of vouchers."""
