@@ -283,3 +283,20 @@ def test_nul_in_path_or_query_is_refused(
 ) -> None:
     response = http.get(url)
     assert (response.status_code, response.json()["key"]) == (status, key), response.text
+
+
+def test_a_campaign_of_millions_of_codes_is_refused_before_any_work(
+    http: httpx.Client, db: Database, project: ProjectKeys
+) -> None:
+    """Found by fuzzing: generation ran inside the write lock and stalled every writer."""
+    body = {
+        "name": "huge",
+        "campaign_type": "DISCOUNT_COUPONS",
+        "vouchers_count": 5_000_000,
+        "voucher": {"type": "DISCOUNT_VOUCHER", "discount": {"type": "AMOUNT", "amount_off": 1}},
+    }
+    before = count_rows(db, project.id)
+    response = http.post("/v1/campaigns", json=body)
+    assert (response.status_code, response.json()["key"]) == (400, "invalid_payload")
+    assert "must be <= 100000" in response.json()["details"]
+    assert count_rows(db, project.id) == before

@@ -301,19 +301,6 @@ def build_world(a: httpx.Client, keys: ProjectKeys) -> dict[str, str]:
         )
     )
     w["redemption_id"] = redeemed["redemptions"][0]["id"]
-    stacked = ok(
-        a.post(
-            "/v1/redemptions",
-            json={
-                "redeemables": [
-                    {"object": "voucher", "id": "ISO-1"},
-                    {"object": "promotion_tier", "id": w["tier_id"]},
-                ],
-                "order": {"amount": 900},
-            },
-        )
-    )
-    w["parent_redemption_id"] = stacked["parent_redemption"]["id"]
     w["member_id"] = ok(
         a.post(
             f"/v1/loyalties/{w['loyalty_id']}/members", json={"customer": {"id": w["customer_id"]}}
@@ -330,6 +317,19 @@ def build_world(a: httpx.Client, keys: ProjectKeys) -> dict[str, str]:
             },
         )
     )
+    stacked = ok(
+        a.post(
+            "/v1/redemptions",
+            json={
+                "redeemables": [
+                    {"object": "voucher", "id": "ISO-1"},
+                    {"object": "promotion_tier", "id": w["tier_id"]},
+                ],
+                "order": {"amount": 900},
+            },
+        )
+    )
+    w["parent_redemption_id"] = stacked["parent_redemption"]["id"]
     return w
 
 

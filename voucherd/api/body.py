@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request
-from pydantic import BaseModel, RootModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from voucherd.api.errors import describe_problem
 from voucherd.store.errors import InvalidPayload, VoucherdError
@@ -128,6 +128,7 @@ async def read_array(request: Request) -> list[Any]:
     An empty body is an empty list; anything but an array is 400 ``invalid_payload``.
     """
     settings = request.app.state.settings
+    # Same path as read_object: the middleware bounds the body, then the same checks.
     raw = await request.body()
     if len(raw) > settings.max_body_bytes:
         raise PayloadTooLarge(f"Request body exceeds {settings.max_body_bytes} bytes")
@@ -144,31 +145,29 @@ async def read_array(request: Request) -> list[Any]:
     return result
 
 
-def validate_items(model: type[M], items: list[Any]) -> list[M]:
-    """Validate every element of an array body; problems name the index (``.[2].code``)."""
-    try:
-        return TypeAdapter(list[model]).validate_python(items)  # type: ignore[valid-type]
-    except ValidationError as exc:
-        problems = [describe_problem(err) for err in exc.errors()]
-        raise InvalidPayload("; ".join(problems)) from exc
+def json_array_body(model: type[BaseModel]) -> Callable[[Request], Awaitable[list[Any]]]:
+    """A dependency parsing an array body with ``model``, a ``RootModel[list[Item]]``.
+
+    Returns the validated items; problems name the index (``Property [2] should have
+    required property 'code'``). The model documents the body in OpenAPI.
+    """
+
+    async def dependency(request: Request) -> list[Any]:
+        items = await read_array(request)
+        try:
+            parsed = model.model_validate(items)
+        except ValidationError as exc:
+            problems = [describe_problem(err) for err in exc.errors()]
+            raise InvalidPayload("; ".join(problems)) from exc
+        root: list[Any] = getattr(parsed, "root")  # noqa: B009 - RootModel's field
+        return root
+
+    dependency.__name__ = f"json_array_body_{model.__name__}"
+    setattr(dependency, BODY_MODEL_ATTRIBUTE, model)
+    return dependency
 
 
 async def raw_body(request: Request) -> dict[str, Any]:
     """A dependency giving the body as a plain dict, nulls dropped."""
     result: dict[str, Any] = drop_nulls(await read_object(request))
     return result
-
-
-def json_array_body(model: type[M]) -> Callable[[Request], Awaitable[list[M]]]:
-    """A dependency parsing an array body whose items are ``model`` (bulk imports).
-
-    It carries the array's schema (a ``RootModel``) so the OpenAPI document shows it.
-    """
-    array_model = RootModel[list[model]]  # type: ignore[valid-type]
-
-    async def dependency(request: Request) -> list[M]:
-        return validate_items(model, await read_array(request))
-
-    dependency.__name__ = f"json_array_body_{model.__name__}"
-    setattr(dependency, BODY_MODEL_ATTRIBUTE, array_model)
-    return dependency

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -13,7 +13,7 @@ from voucherd.api.listing import list_envelope, list_query
 from voucherd.api.responses import json_response
 from voucherd.api.schemas.campaigns import (
     CampaignsCreateRequestBody,
-    CampaignsImportVoucherItem,
+    CampaignsImportCreateRequestBody,
     CampaignsUpdateRequestBody,
     CampaignsVouchersCreateInBulkRequestBody,
     CampaignsVouchersCreateRequestBody,
@@ -138,9 +138,7 @@ def add_voucher_with_specific_code_to_campaign(
 @router.post("/v1/campaigns/{campaign_id}/import")
 def import_vouchers_to_campaign(
     campaign_id: str,
-    items: Annotated[
-        list[CampaignsImportVoucherItem], Depends(json_array_body(CampaignsImportVoucherItem))
-    ],
+    items: Annotated[list[Any], Depends(json_array_body(CampaignsImportCreateRequestBody))],
     project: ServerProject,
     db: DB,
     clock: Clock,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -15,7 +15,7 @@ from voucherd.api.schemas.vouchers import (
     VouchersBalanceUpdateRequestBody,
     VouchersCreateRequestBody,
     VouchersCreateWithSpecificCodeRequestBody,
-    VouchersImportCreateItemRequestBody,
+    VouchersImportCreateRequestBody,
     VouchersUpdateRequestBody,
     dump,
 )
@@ -48,10 +48,7 @@ def list_vouchers(request: Request, project: ServerProject, db: DB) -> Response:
 
 @router.post("/v1/vouchers/import")
 def import_vouchers(
-    items: Annotated[
-        list[VouchersImportCreateItemRequestBody],
-        Depends(json_array_body(VouchersImportCreateItemRequestBody)),
-    ],
+    items: Annotated[list[Any], Depends(json_array_body(VouchersImportCreateRequestBody))],
     project: ServerProject,
     db: DB,
     clock: Clock,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 
 from voucherd.api.schemas.promotions import PromotionTierCreateParams
 from voucherd.api.schemas.vouchers import (
@@ -22,6 +22,12 @@ from voucherd.api.schemas.vouchers import (
 CampaignType = Literal[
     "DISCOUNT_COUPONS", "REFERRAL_PROGRAM", "GIFT_VOUCHERS", "LOYALTY_PROGRAM", "PROMOTION"
 ]
+
+
+# Codes are generated synchronously inside one write transaction, so an unbounded count
+# held the write lock for as long as the generation took: the fuzzer's vouchers_count of
+# millions stalled every other writer. 100,000 is what bench/campaign_codes.py measures.
+MAX_VOUCHERS_PER_REQUEST = 100_000
 
 
 class CampaignLoyaltyCard(BaseModel):
@@ -71,7 +77,7 @@ class CampaignsCreateRequestBody(_CampaignCommon):
     name: str = Field(min_length=1)
     type: Literal["AUTO_UPDATE", "STATIC", "STANDALONE"] | None = None
     use_voucher_metadata_schema: bool | None = None
-    vouchers_count: int | None = Field(default=None, ge=0)
+    vouchers_count: int | None = Field(default=None, ge=0, le=MAX_VOUCHERS_PER_REQUEST)
     validation_rules: list[str] | None = None
     campaign_type: CampaignType | None = None
     voucher: CampaignVoucherTemplate | None = None
@@ -118,3 +124,7 @@ class CampaignsImportVoucherItem(CampaignsVouchersCreateRequestBody):
     active: bool | None = None
     gift: Gift | None = None
     loyalty_card: SimpleLoyaltyCard | None = None
+
+
+class CampaignsImportCreateRequestBody(RootModel[list[CampaignsImportVoucherItem]]):
+    """``POST /v1/campaigns/{id}/import``: an array of codes with template overrides."""

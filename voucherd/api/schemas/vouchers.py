@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 
 from voucherd.api.body import INT32_MAX
 
 Number = int | float
+MAX_CODE_LENGTH = 255
 DayOfWeek = Literal[0, 1, 2, 3, 4, 5, 6]
 DiscountType = Literal["AMOUNT", "UNIT", "PERCENT", "FIXED"]
 DiscountEffect = Literal[
@@ -86,11 +87,12 @@ class SimpleLoyaltyCard(BaseModel):
 class CodeConfig(BaseModel):
     """How generated codes look."""
 
-    length: Number | None = None
+    # Bounded like vouchers_count: generated codes are stored and indexed.
+    length: Number | None = Field(default=None, le=MAX_CODE_LENGTH)
     charset: str | None = None
-    prefix: str | None = None
-    postfix: str | None = None
-    pattern: str | None = None
+    prefix: str | None = Field(default=None, max_length=MAX_CODE_LENGTH)
+    postfix: str | None = Field(default=None, max_length=MAX_CODE_LENGTH)
+    pattern: str | None = Field(default=None, max_length=MAX_CODE_LENGTH)
     initial_count: int | None = None
 
 
@@ -189,3 +191,7 @@ class VouchersImportCreateItemRequestBody(_VoucherFields):
     """One voucher of ``POST /v1/vouchers/import``: its code is required."""
 
     code: str = Field(min_length=1)
+
+
+class VouchersImportCreateRequestBody(RootModel[list[VouchersImportCreateItemRequestBody]]):
+    """``POST /v1/vouchers/import``: an array of vouchers."""
