@@ -6,8 +6,8 @@ campaign_id, category_id, categories, created_at, updated_at, object:
 must be a tier of the stack's campaign. Deleting a tier takes it out of the stacks
 that list it (a stack left empty is deleted); deleting the campaign hides its stacks.
 
-The redemption pipeline does not read stacks yet: a ``promotion_stack`` redeemable
-would expand to ``data["tier_ids"]`` in that order.
+The redemption pipeline expands a ``promotion_stack`` redeemable to
+``data["tier_ids"]``, in that order.
 """
 
 from __future__ import annotations
