@@ -171,3 +171,28 @@ def test_rollbacks_racing_redeems_keep_the_gift_balance_equal_to_the_ledger(
     assert amount + sum(e[1] for e in entries) == balance
     assert all(e[2] >= 0 for e in entries)
     assert len(entries) == 6 + 6 + won
+
+
+@pytest.mark.race
+def test_one_idempotency_key_rolls_back_once_and_replays_to_every_racer(
+    cluster: Cluster,
+) -> None:
+    with cluster.client() as client:
+        card_id = make_gift_card(client, "RACE-KEY", 10_000)
+        made = redeem_credits(client, "RACE-KEY", 3_000)
+        assert made.status_code == 200, made.text
+        redemption_id = made.json()["redemptions"][0]["id"]
+    path = f"/v1/redemptions/{redemption_id}/rollback"
+    headers = {"Idempotency-Key": "rollback-once"}
+    responses = fire(cluster, [lambda c: c.post(path, content=b"", headers=headers)] * 8)
+    assert [r.status_code for r in responses] == [200] * 8
+    assert len({r.content for r in responses}) == 1
+    assert card(cluster.db, card_id) == (0, 0, 10_000)
+    with cluster.db.read() as conn:
+        rollbacks = conn.execute(
+            select(func.count()).where(
+                redemptions.c.project_id == cluster.project_id,
+                redemptions.c.object == "redemption_rollback",
+            )
+        ).scalar_one()
+    assert rollbacks == 1

@@ -37,17 +37,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Row, insert, select, update
 
-from voucherd.store import customers, idempotency, ids, orders, promotion_tiers, stacking_rules
+from voucherd.store import customers, ids, orders, promotion_tiers, stacking_rules
 from voucherd.store import vouchers as voucher_store
 from voucherd.store.db import Database
 from voucherd.store.errors import BusinessRuleViolation, NotFound
 from voucherd.store.schema import orders as orders_table
 from voucherd.store.schema import promotion_tiers as tiers_table
 from voucherd.store.schema import redemptions, voucher_transactions, vouchers
-from voucherd.store.stackable import Answer, Caller, IdempotentRequest
+from voucherd.store.stackable import Answer, Caller, IdempotentRequest, answer_idempotently
 from voucherd.store.wire import iso
 
 # Successful redemptions can be rolled back this many calendar months after their date.
@@ -96,30 +95,13 @@ def rollback(
     record was committed. Structural refusals and 404s are raised (nothing stored).
     """
     with db.write() as conn:
-        if idempotent is not None:
-            stored = idempotency.lookup(
-                conn, caller.project_id, idempotent.key, idempotent.endpoint, idempotent.digest, now
-            )
-            if stored is not None:
-                return Answer(stored.status_code, raw=stored.body)
-        answer = _Rollback(conn, caller, request, now).run(redemption_id, stacked=stacked)
-        if idempotent is not None:
-            if answer.error is not None and caller.render_error is not None:
-                status, error_body = caller.render_error(answer.error)
-                raw = orjson.dumps(error_body)
-            else:
-                status, raw = answer.status_code, orjson.dumps(answer.body)
-            idempotency.record(
-                conn,
-                caller.project_id,
-                idempotent.key,
-                idempotent.endpoint,
-                idempotent.digest,
-                status,
-                raw,
-                now,
-            )
-    return answer
+        return answer_idempotently(
+            conn,
+            caller,
+            idempotent,
+            now,
+            lambda: _Rollback(conn, caller, request, now).run(redemption_id, stacked=stacked),
+        )
 
 
 def _refuse(key: str, message: str, details: str, redemption_id: str) -> BusinessRuleViolation:

@@ -297,34 +297,51 @@ def redeem(
 ) -> Answer:
     """``POST /v1/redemptions``: redeem every APPLICABLE redeemable or nothing (§6.4)."""
     with db.write() as conn:
-        if idempotent is not None:
-            # Two requests with one key must not both miss the lookup: on PostgreSQL
-            # the second would redeem again once the first released the voucher
-            # rows, then overwrite the first's key row. Taking the key's lock first
-            # makes it wait for the first to commit and replay its response.
-            serialise(conn, "idempotency", caller.project_id, idempotent.endpoint, idempotent.key)
-            stored = idempotency.lookup(
-                conn, caller.project_id, idempotent.key, idempotent.endpoint, idempotent.digest, now
-            )
-            if stored is not None:
-                return Answer(stored.status_code, raw=stored.body)
-        answer = _redeem_in(conn, caller, body, now)
-        if idempotent is not None:
-            if answer.error is not None and caller.render_error is not None:
-                status, error_body = caller.render_error(answer.error)
-                raw = orjson.dumps(error_body)
-            else:
-                status, raw = answer.status_code, orjson.dumps(answer.body)
-            idempotency.record(
-                conn,
-                caller.project_id,
-                idempotent.key,
-                idempotent.endpoint,
-                idempotent.digest,
-                status,
-                raw,
-                now,
-            )
+        return answer_idempotently(
+            conn, caller, idempotent, now, lambda: _redeem_in(conn, caller, body, now)
+        )
+
+
+def answer_idempotently(
+    conn: Connection,
+    caller: Caller,
+    idempotent: IdempotentRequest | None,
+    now: dt.datetime,
+    run: Callable[[], Answer],
+) -> Answer:
+    """``run()`` once per Idempotency-Key: a retry replays the stored answer.
+
+    The answer is recorded in the caller's transaction, so it commits (or vanishes)
+    together with what ``run`` wrote.
+    """
+    if idempotent is None:
+        return run()
+    # Two requests with one key must not both miss the lookup: on PostgreSQL the
+    # second would redeem (or roll back) again once the first released its rows,
+    # then collide with the first's key row. Taking the key's lock first makes it
+    # wait for the first to commit and replay its response.
+    serialise(conn, "idempotency", caller.project_id, idempotent.endpoint, idempotent.key)
+    stored = idempotency.lookup(
+        conn, caller.project_id, idempotent.key, idempotent.endpoint, idempotent.digest, now
+    )
+    if stored is not None:
+        return Answer(stored.status_code, raw=stored.body)
+    answer = run()
+    if answer.error is not None and caller.render_error is not None:
+        status, error_body = caller.render_error(answer.error)
+        raw = orjson.dumps(error_body)
+    else:
+        status, raw = answer.status_code, orjson.dumps(answer.body)
+    idempotency.record(
+        conn,
+        caller.project_id,
+        idempotent.key,
+        idempotent.endpoint,
+        idempotent.digest,
+        status,
+        raw,
+        now,
+    )
     return answer
 
 
