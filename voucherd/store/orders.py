@@ -266,6 +266,7 @@ def resolve_order(
     payload: Mapping[str, Any],
     *,
     stored: Order | None = None,
+    items: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The order a payload describes, priced, without writing anything.
 
@@ -274,7 +275,8 @@ def resolve_order(
     payload field replaces the stored one (``items`` as a whole: a new item list
     also recomputes ``amount`` unless the payload gives one). Returns the
     computed wire fields (no ``id``, ``customer`` or timestamps for a new order);
-    ``existing`` holds the stored record or None.
+    ``existing`` holds the stored record or None. ``items``, when given, is the
+    payload's items already resolved with :func:`resolve_items`.
     """
     if stored is None:
         stored = existing_order(conn, project_id, payload)
@@ -291,7 +293,9 @@ def resolve_order(
             "metadata": data.get("metadata") or {},
         }
     if payload.get("items") is not None:
-        base["items"] = resolve_items(conn, project_id, payload["items"])
+        base["items"] = (
+            items if items is not None else resolve_items(conn, project_id, payload["items"])
+        )
         if payload.get("amount") is None:
             base["amount"] = None
             base["initial_amount"] = None

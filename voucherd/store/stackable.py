@@ -296,6 +296,7 @@ def redeem(
     idempotent: IdempotentRequest | None = None,
 ) -> Answer:
     """``POST /v1/redemptions``: redeem every APPLICABLE redeemable or nothing (§6.4)."""
+    order_items = _priced_items(db, caller.project_id, body)
     with db.write() as conn:
         if idempotent is not None:
             # Two requests with one key must not both miss the lookup: on PostgreSQL
@@ -308,7 +309,7 @@ def redeem(
             )
             if stored is not None:
                 return Answer(stored.status_code, raw=stored.body)
-        answer = _redeem_in(conn, caller, body, now)
+        answer = _redeem_in(conn, caller, body, now, order_items)
         if idempotent is not None:
             if answer.error is not None and caller.render_error is not None:
                 status, error_body = caller.render_error(answer.error)
@@ -328,8 +329,30 @@ def redeem(
     return answer
 
 
+def _priced_items(
+    db: Database, project_id: str, body: Mapping[str, Any]
+) -> list[dict[str, Any]] | None:
+    """The order's items priced against the catalogue, in a read transaction.
+
+    Up to four catalogue look-ups per item, none of which decides a counter, so they
+    run before the write transaction instead of inside it, where every statement
+    holds up all other writers (SQLite's one write lock). The catalogue is read a
+    moment earlier than the counters; a product edited in between is priced as it
+    was when the request arrived.
+    """
+    items = (body.get("order") or {}).get("items")
+    if items is None:
+        return None
+    with db.read() as conn:
+        return orders.resolve_items(conn, project_id, items)
+
+
 def _redeem_in(
-    conn: Connection, caller: Caller, body: Mapping[str, Any], now: dt.datetime
+    conn: Connection,
+    caller: Caller,
+    body: Mapping[str, Any],
+    now: dt.datetime,
+    order_items: list[dict[str, Any]] | None = None,
 ) -> Answer:
     loaded = load(
         conn,
@@ -339,6 +362,7 @@ def _redeem_in(
         timezone=caller.timezone,
         persist_customer=True,
         lock=True,
+        order_items=order_items,
     )
     outcome = evaluate(loaded.snapshot)
     context = _Context(conn, caller, body, now, loaded)
