@@ -348,7 +348,12 @@ def _apply_overrides(
 
 
 def upsert_order(
-    conn: Connection, project_id: str, payload: Mapping[str, Any], now: dt.datetime
+    conn: Connection,
+    project_id: str,
+    payload: Mapping[str, Any],
+    now: dt.datetime,
+    *,
+    items: list[dict[str, Any]] | None = None,
 ) -> Order:
     """Create or update the order a payload names and return the stored record.
 
@@ -358,18 +363,21 @@ def upsert_order(
     ``referrer`` are upserted through :mod:`voucherd.store.customers`;
     ``customer_id``/``referrer_id`` strings are stored as given. The
     ``source_id`` of a stored order never changes. Render with :func:`render_order`.
+    ``items`` are the payload's items already priced (:func:`resolve_items`); they
+    are changed in place. The returned record is what was written: no need to
+    read it back.
     """
-    resolved = resolve_order(conn, project_id, payload)
+    resolved = resolve_order(conn, project_id, payload, items=items)
     stored: Order | None = resolved.pop("existing")
-    items: list[dict[str, Any]] = resolved.pop("items")
-    _apply_overrides(conn, project_id, items, now)
-    for item in items:
+    lines: list[dict[str, Any]] = resolved.pop("items")
+    _apply_overrides(conn, project_id, lines, now)
+    for item in lines:
         item.setdefault("id", new_id("ordli"))
     data: dict[str, Any] = dict(stored["data"]) if stored is not None else {"redemptions": {}}
     data.update(
         {k: v for k, v in resolved.items() if k not in ("status", "amount", "total_amount")}
     )
-    data["items"] = items
+    data["items"] = lines
     customer_id = stored["customer_id"] if stored is not None else None
     if payload.get("customer"):
         customer_id = customers.upsert_customer(conn, project_id, payload["customer"], now)["id"]
