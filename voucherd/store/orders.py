@@ -414,7 +414,9 @@ def upsert_order(
         "updated_at": None,
         **values,
     }
-    if not row["source_id"]:
+    if not row["source_id"] or conn.dialect.name == "sqlite":
+        # SQLite runs one write transaction at a time and this one already missed the
+        # source_id, so no other can have inserted it since: no savepoint needed.
         conn.execute(insert(orders).values(**row))
         return row
     # Race guard: two PostgreSQL transactions may both miss this source_id; the
