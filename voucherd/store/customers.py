@@ -134,8 +134,22 @@ def update_customer(
     payload: Mapping[str, Any],
     now: dt.datetime,
 ) -> Customer:
-    """Apply ``payload`` to a stored customer (source_id stays as it is)."""
+    """Apply ``payload`` to a stored customer (source_id stays as it is).
+
+    A payload that changes nothing writes nothing and leaves ``updated_at`` alone
+    (every redeem that names a known customer lands here). On PostgreSQL the row is
+    still locked, as the UPDATE would have: a redeem holds its customer's row before
+    any voucher row (see ``snapshot.load``), and per-customer decisions rely on it.
+    """
     data = _merged(customer["data"], payload)
+    if data == customer["data"]:
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                select(customers.c.id)
+                .where(customers.c.project_id == project_id, customers.c.id == customer["id"])
+                .with_for_update()
+            )
+        return customer
     changes = {"data": data, "updated_at": now, **_columns(data)}
     conn.execute(
         update(customers)

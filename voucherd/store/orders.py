@@ -266,6 +266,7 @@ def resolve_order(
     payload: Mapping[str, Any],
     *,
     stored: Order | None = None,
+    items: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The order a payload describes, priced, without writing anything.
 
@@ -274,7 +275,8 @@ def resolve_order(
     payload field replaces the stored one (``items`` as a whole: a new item list
     also recomputes ``amount`` unless the payload gives one). Returns the
     computed wire fields (no ``id``, ``customer`` or timestamps for a new order);
-    ``existing`` holds the stored record or None.
+    ``existing`` holds the stored record or None. ``items``, when given, is the
+    payload's items already resolved with :func:`resolve_items`.
     """
     if stored is None:
         stored = existing_order(conn, project_id, payload)
@@ -291,7 +293,9 @@ def resolve_order(
             "metadata": data.get("metadata") or {},
         }
     if payload.get("items") is not None:
-        base["items"] = resolve_items(conn, project_id, payload["items"])
+        base["items"] = (
+            items if items is not None else resolve_items(conn, project_id, payload["items"])
+        )
         if payload.get("amount") is None:
             base["amount"] = None
             base["initial_amount"] = None
@@ -344,7 +348,12 @@ def _apply_overrides(
 
 
 def upsert_order(
-    conn: Connection, project_id: str, payload: Mapping[str, Any], now: dt.datetime
+    conn: Connection,
+    project_id: str,
+    payload: Mapping[str, Any],
+    now: dt.datetime,
+    *,
+    items: list[dict[str, Any]] | None = None,
 ) -> Order:
     """Create or update the order a payload names and return the stored record.
 
@@ -354,18 +363,21 @@ def upsert_order(
     ``referrer`` are upserted through :mod:`voucherd.store.customers`;
     ``customer_id``/``referrer_id`` strings are stored as given. The
     ``source_id`` of a stored order never changes. Render with :func:`render_order`.
+    ``items`` are the payload's items already priced (:func:`resolve_items`); they
+    are changed in place. The returned record is what was written: no need to
+    read it back.
     """
-    resolved = resolve_order(conn, project_id, payload)
+    resolved = resolve_order(conn, project_id, payload, items=items)
     stored: Order | None = resolved.pop("existing")
-    items: list[dict[str, Any]] = resolved.pop("items")
-    _apply_overrides(conn, project_id, items, now)
-    for item in items:
+    lines: list[dict[str, Any]] = resolved.pop("items")
+    _apply_overrides(conn, project_id, lines, now)
+    for item in lines:
         item.setdefault("id", new_id("ordli"))
     data: dict[str, Any] = dict(stored["data"]) if stored is not None else {"redemptions": {}}
     data.update(
         {k: v for k, v in resolved.items() if k not in ("status", "amount", "total_amount")}
     )
-    data["items"] = items
+    data["items"] = lines
     customer_id = stored["customer_id"] if stored is not None else None
     if payload.get("customer"):
         customer_id = customers.upsert_customer(conn, project_id, payload["customer"], now)["id"]
@@ -402,7 +414,9 @@ def upsert_order(
         "updated_at": None,
         **values,
     }
-    if not row["source_id"]:
+    if not row["source_id"] or conn.dialect.name == "sqlite":
+        # SQLite runs one write transaction at a time and this one already missed the
+        # source_id, so no other can have inserted it since: no savepoint needed.
         conn.execute(insert(orders).values(**row))
         return row
     # Race guard: two PostgreSQL transactions may both miss this source_id; the

@@ -486,13 +486,16 @@ def load(
     timezone: str,
     persist_customer: bool,
     lock: bool,
+    order_items: list[dict[str, Any]] | None = None,
 ) -> Loaded:
     """Build the snapshot for a validate (``persist_customer=False``) or redeem request.
 
     Raises 400s for malformed requests (too many or duplicated redeemables, a stack
     mixed with others) and NotFound for a customer ``id`` or order ``id`` that does not
     exist. Unknown redeemables are not errors here: they become INAPPLICABLE
-    ``not_found`` in the outcome.
+    ``not_found`` in the outcome. ``order_items`` are the order's items already
+    priced against the catalogue (:func:`orders.resolve_items`), when the caller did
+    that before its write transaction.
     """
     stacking_wire = stacking_rules.effective_stacking_rules(conn, project_id)
     stacking = stacking_rules_from_wire(stacking_wire)
@@ -519,7 +522,7 @@ def load(
     order_payload = dict(body.get("order") or {})
     if lock:
         _lock_order(conn, project_id, order_payload)
-    resolved_order = orders.resolve_order(conn, project_id, order_payload)
+    resolved_order = orders.resolve_order(conn, project_id, order_payload, items=order_items)
     existing = resolved_order.pop("existing", None)
     prior = int(resolved_order.get("discount_amount") or 0) if existing is not None else 0
     order_wire = dict(resolved_order)

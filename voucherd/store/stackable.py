@@ -15,13 +15,14 @@ stored in the same transaction (see :mod:`voucherd.store.idempotency`).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from voucherd.engine import evaluate
 from voucherd.engine import model as em
@@ -296,9 +297,10 @@ def redeem(
     idempotent: IdempotentRequest | None = None,
 ) -> Answer:
     """``POST /v1/redemptions``: redeem every APPLICABLE redeemable or nothing (§6.4)."""
+    order_items = _priced_items(db, caller.project_id, body)
     with db.write() as conn:
         return answer_idempotently(
-            conn, caller, idempotent, now, lambda: _redeem_in(conn, caller, body, now)
+            conn, caller, idempotent, now, lambda: _redeem_in(conn, caller, body, now, order_items)
         )
 
 
@@ -345,8 +347,30 @@ def answer_idempotently(
     return answer
 
 
+def _priced_items(
+    db: Database, project_id: str, body: Mapping[str, Any]
+) -> list[dict[str, Any]] | None:
+    """The order's items priced against the catalogue, in a read transaction.
+
+    Up to four catalogue look-ups per item, none of which decides a counter, so they
+    run before the write transaction instead of inside it, where every statement
+    holds up all other writers (SQLite's one write lock). The catalogue is read a
+    moment earlier than the counters; a product edited in between is priced as it
+    was when the request arrived.
+    """
+    items = (body.get("order") or {}).get("items")
+    if items is None:
+        return None
+    with db.read() as conn:
+        return orders.resolve_items(conn, project_id, items)
+
+
 def _redeem_in(
-    conn: Connection, caller: Caller, body: Mapping[str, Any], now: dt.datetime
+    conn: Connection,
+    caller: Caller,
+    body: Mapping[str, Any],
+    now: dt.datetime,
+    order_items: list[dict[str, Any]] | None = None,
 ) -> Answer:
     loaded = load(
         conn,
@@ -356,9 +380,10 @@ def _redeem_in(
         timezone=caller.timezone,
         persist_customer=True,
         lock=True,
+        order_items=order_items,
     )
     outcome = evaluate(loaded.snapshot)
-    context = _Context(conn, caller, body, now, loaded)
+    context = _Context(conn, caller, body, now, loaded, order_items)
     applicable = outcome.applicable
     all_mode = loaded.snapshot.stacking.redeemables_application_mode == "ALL"
     if not applicable or (all_mode and outcome.inapplicable):
@@ -376,8 +401,13 @@ class _Context:
         body: Mapping[str, Any],
         now: dt.datetime,
         loaded: Loaded,
+        order_items: list[dict[str, Any]] | None = None,
     ) -> None:
         self.conn = conn
+        self.order_items = order_items
+        # Voucher and tier rows as the counter UPDATEs returned them (RETURNING),
+        # so rendering and the ledger need not read back what was just written.
+        self.updated: dict[str, Row[Any]] = {}
         self.caller = caller
         self.body = body
         self.now = now
@@ -415,9 +445,12 @@ class _Context:
         """Columns and wire fields naming the voucher or tier a record is about."""
         campaign = resolved.campaign
         if resolved.voucher is not None:
-            row = self.conn.execute(
-                select(vouchers).where(vouchers.c.id == resolved.voucher.id)
-            ).one()
+            row = (
+                self.updated.get(resolved.voucher.id)
+                or self.conn.execute(
+                    select(vouchers).where(vouchers.c.id == resolved.voucher.id)
+                ).one()
+            )
             view = voucher_store.voucher_json(
                 self.conn, self.project_id, row, with_assignments=False
             )
@@ -435,7 +468,10 @@ class _Context:
         tier = resolved.tier
         if tier is None:
             raise RuntimeError("a found redeemable is a voucher or a tier")
-        row = self.conn.execute(select(tiers_table).where(tiers_table.c.id == tier.id)).one()
+        row = (
+            self.updated.get(tier.id)
+            or self.conn.execute(select(tiers_table).where(tiers_table.c.id == tier.id)).one()
+        )
         view = promotion_tiers.tier_json(self.conn, self.project_id, row)
         return Related(
             columns={
@@ -545,11 +581,12 @@ class _Context:
         resolved = self.loaded.resolved[result.request_index]
         consumption = result.consumption or em.Consumption()
         if resolved.tier is not None:
-            self.conn.execute(
+            self.updated[resolved.tier.id] = self.conn.execute(
                 update(tiers_table)
                 .where(tiers_table.c.id == resolved.tier.id)
                 .values(redeemed_quantity=tiers_table.c.redeemed_quantity + 1)
-            )
+                .returning(*tiers_table.c)
+            ).one()
             return
         if resolved.voucher is None:
             raise RuntimeError("an APPLICABLE redeemable was found")
@@ -576,15 +613,21 @@ class _Context:
                 v.loyalty_points - v.loyalty_subtracted_points - v.redeemed_points
                 >= consumption.points
             )
-        if self.conn.execute(query).rowcount != 1:
+        # RETURNING rather than rowcount: the new row is what the response renders.
+        row = self.conn.execute(query.returning(*v)).first()
+        if row is None:
             raise RuntimeError(f"guarded update refused for voucher {resolved.voucher.id}")
+        self.updated[row.id] = row
 
     def ledger(self, resolved: Resolved, consumption: em.Consumption, redemption_id: str) -> None:
         """Write the gift/loyalty transaction of a card redemption (§8, §9)."""
         voucher = resolved.voucher
         if voucher is None or not (consumption.credits or consumption.points):
             return
-        row = self.conn.execute(select(vouchers).where(vouchers.c.id == voucher.id)).one()
+        row = (
+            self.updated.get(voucher.id)
+            or self.conn.execute(select(vouchers).where(vouchers.c.id == voucher.id)).one()
+        )
         if consumption.credits:
             kind, amount = "CREDITS_REDEMPTION", -consumption.credits
             balance = (
@@ -622,7 +665,10 @@ class _Context:
         if self.customer_id:
             payload["customer_id"] = self.customer_id
         payload.pop("customer", None)
-        stored = orders.upsert_order(self.conn, self.project_id, payload, self.now)
+        # The items were priced before the write transaction (see _priced_items); a
+        # copy, since upsert_order gives them ids in place and load() kept the originals.
+        items = copy.deepcopy(self.order_items) if self.order_items is not None else None
+        stored = orders.upsert_order(self.conn, self.project_id, payload, self.now, items=items)
         final = order_to_dict(outcome.order)
         data = dict(stored["data"])
         items = list(data.get("items") or [])
@@ -668,8 +714,7 @@ class _Context:
                 [str(self.loaded.resolved[r.request_index].object_id) for r in applicable],
             )
         order = self.persist_order(outcome)
-        order_record = orders.get_order(self.conn, self.project_id, order["id"])
-        order_view = orders.render_order(order_record)
+        order_view = orders.render_order(order)
         stacked = len(applicable) > 1
         parent_id = ids.new_id("r") if stacked else None
         children: list[dict[str, Any]] = []
