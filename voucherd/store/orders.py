@@ -438,13 +438,18 @@ def record_order_redemption(
     redemption_id: str,
     entry: Mapping[str, Any],
     now: dt.datetime,
-) -> None:
+    *,
+    order: Order | None = None,
+) -> Order:
     """Add or merge ``entry`` into the order's ``redemptions`` map (BEHAVIOR.md §5.2).
 
     Redemptions call it with the new entry; rollbacks with ``rollback_id``,
-    ``rollback_date`` (and ``rollback_stacked``) for an existing key.
+    ``rollback_date`` (and ``rollback_stacked``) for an existing key. ``order`` is
+    the stored record when the caller just wrote it (else it is read); returns the
+    record as updated.
     """
-    order = get_order(conn, project_id, order_id)
+    if order is None:
+        order = get_order(conn, project_id, order_id)
     data = dict(order["data"])
     redemptions = dict(data.get("redemptions") or {})
     redemptions[redemption_id] = {**redemptions.get(redemption_id, {}), **entry}
@@ -454,6 +459,7 @@ def record_order_redemption(
         .where(orders.c.project_id == project_id, orders.c.id == order["id"])
         .values(data=data, updated_at=now)
     )
+    return {**order, "data": data, "updated_at": now}
 
 
 def reset_order_discounts(

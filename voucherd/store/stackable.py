@@ -814,7 +814,7 @@ class _Context:
                 },
                 parent_wire,
             )
-            orders.record_order_redemption(
+            order = orders.record_order_redemption(
                 self.conn,
                 self.project_id,
                 order["id"],
@@ -826,12 +826,13 @@ class _Context:
                     "stacked": child_ids,
                 },
                 self.now,
+                order=order,
             )
         else:
             parent_wire = None
             only = children[0]
             resolved = self.loaded.resolved[applicable[0].request_index]
-            orders.record_order_redemption(
+            order = orders.record_order_redemption(
                 self.conn,
                 self.project_id,
                 order["id"],
@@ -845,11 +846,14 @@ class _Context:
                     else None,
                 },
                 self.now,
+                order=order,
             )
         # PARTIAL mode: the inapplicable ones are recorded as failures too (§5.1 suggestion).
         for failed in outcome.inapplicable:
             self.failed_record(failed)
-        final_order = orders.render_order(orders.get_order(self.conn, self.project_id, order["id"]))
+        # Rendered from what this transaction wrote: nothing else can have changed the
+        # order since (its row is locked on PostgreSQL, the database on SQLite).
+        final_order = orders.render_order(order)
         expand = _expand(self.body)
         stacking = self.loaded.snapshot.stacking
         listed = [
