@@ -398,18 +398,10 @@ class _Rollback:
         card = self.conn.execute(select(vouchers).where(vouchers.c.id == row.voucher_id)).one()
         if credits:
             kind, amount = "CREDITS_REFUND", credits
-            balance = (
-                int(card.gift_amount or 0)
-                - int(card.gift_subtracted_amount)
-                - int(card.redeemed_amount)
-            )
+            balance = voucher_store.gift_balance(card)
         else:
             kind, amount = "POINTS_REFUND", points
-            balance = (
-                int(card.loyalty_points or 0)
-                - int(card.loyalty_subtracted_points)
-                - int(card.redeemed_points)
-            )
+            balance = voucher_store.loyalty_balance(card)
         self.conn.execute(
             insert(voucher_transactions).values(
                 id=ids.new_id("vtx"),

@@ -46,6 +46,7 @@ from voucherd.store import (
     stacking_rules,
     validation_rules,
 )
+from voucherd.store import vouchers as voucher_store
 from voucherd.store.db import serialise
 from voucherd.store.errors import BusinessRuleViolation, InvalidPayload, NotFound
 from voucherd.store.schema import (
@@ -121,14 +122,8 @@ def _request_check(
     raise BusinessRuleViolation(problem.key, problem.message, details)
 
 
-def _campaign_validity(row: Row[Any]) -> em.Validity:
-    data = dict(row.data)
-    data["start_date"] = iso(row.start_date)
-    data["expiration_date"] = iso(row.expiration_date)
-    return validity_from_wire(data)
-
-
 def _row_validity(row: Row[Any]) -> em.Validity:
+    """Dates (columns) and recurring windows (``data``) of a voucher, tier or campaign."""
     data = dict(row.data)
     data["start_date"] = iso(row.start_date)
     data["expiration_date"] = iso(row.expiration_date)
@@ -143,7 +138,7 @@ def _engine_campaign(row: Row[Any] | None) -> em.Campaign | None:
         name=row.name,
         campaign_type=row.campaign_type,
         active=bool(row.active),
-        validity=_campaign_validity(row),
+        validity=_row_validity(row),
     )
 
 
@@ -306,26 +301,16 @@ def _definition(
         gift = None
         loyalty = None
         if row.type == GIFT_VOUCHER:
-            balance = (
-                int(row.gift_amount or 0)
-                - int(row.gift_subtracted_amount)
-                - int(row.redeemed_amount)
-            )
             gift = em.Gift(
                 amount=int(row.gift_amount or 0),
-                balance=balance,
+                balance=voucher_store.gift_balance(row),
                 effect=data.get("gift_effect") or "APPLY_TO_ORDER",
                 reserved_credits=held.credits,
             )
         if row.type == LOYALTY_CARD:
-            expired = int(((data.get("loyalty_card") or {}).get("expired_points")) or 0)
-            balance = (
-                int(row.loyalty_points or 0)
-                - expired
-                - int(row.loyalty_subtracted_points)
-                - int(row.redeemed_points)
+            loyalty = em.LoyaltyCard(
+                balance=voucher_store.loyalty_balance(row), reserved_points=held.points
             )
-            loyalty = em.LoyaltyCard(balance=balance, reserved_points=held.points)
         reward_entry = entry.get("reward") or {}
         discount = data.get("discount") if row.type == "DISCOUNT_VOUCHER" else None
         return em.Voucher(

@@ -630,18 +630,10 @@ class _Context:
         )
         if consumption.credits:
             kind, amount = "CREDITS_REDEMPTION", -consumption.credits
-            balance = (
-                int(row.gift_amount or 0)
-                - int(row.gift_subtracted_amount)
-                - int(row.redeemed_amount)
-            )
+            balance = voucher_store.gift_balance(row)
         else:
             kind, amount = "POINTS_REDEMPTION", -consumption.points
-            balance = (
-                int(row.loyalty_points or 0)
-                - int(row.loyalty_subtracted_points)
-                - int(row.redeemed_points)
-            )
+            balance = voucher_store.loyalty_balance(row)
         self.conn.execute(
             insert(voucher_transactions).values(
                 id=ids.new_id("vtx"),

@@ -105,6 +105,26 @@ def get_voucher(
     return row
 
 
+def expired_points(row: Row[Any]) -> int:
+    """Loyalty points marked expired (kept in ``data``; no expiry job moves them yet)."""
+    return int(((row.data or {}).get("loyalty_card") or {}).get("expired_points") or 0)
+
+
+def gift_balance(row: Row[Any]) -> int:
+    """Spendable gift credits: amount − subtracted_amount − redeemed_amount (§8)."""
+    return int(row.gift_amount or 0) - int(row.gift_subtracted_amount) - int(row.redeemed_amount)
+
+
+def loyalty_balance(row: Row[Any]) -> int:
+    """Spendable points: points − expired − subtracted − redeemed_points (§9)."""
+    return (
+        int(row.loyalty_points or 0)
+        - expired_points(row)
+        - int(row.loyalty_subtracted_points)
+        - int(row.redeemed_points)
+    )
+
+
 def render_voucher(
     row: Row[Any],
     categories_by_id: dict[str, dict[str, Any]] | None = None,
@@ -123,20 +143,17 @@ def render_voucher(
         gift = {
             "amount": amount,
             "subtracted_amount": int(row.gift_subtracted_amount),
-            "balance": amount - int(row.gift_subtracted_amount) - int(row.redeemed_amount),
+            "balance": gift_balance(row),
             "effect": data.get("gift_effect") or "APPLY_TO_ORDER",
         }
     loyalty_card = None
     if row.type == LOYALTY_CARD:
         points = int(row.loyalty_points or 0)
         extra = data.get("loyalty_card") or {}
-        expired = int(extra.get("expired_points") or 0)
+        expired = expired_points(row)
         loyalty_card = {
             "points": points,
-            "balance": points
-            - expired
-            - int(row.loyalty_subtracted_points)
-            - int(row.redeemed_points),
+            "balance": loyalty_balance(row),
             "next_expiration_date": extra.get("next_expiration_date"),
             "next_expiration_points": extra.get("next_expiration_points"),
             "pending_points": int(extra.get("pending_points") or 0),
