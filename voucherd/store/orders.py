@@ -20,11 +20,11 @@ Validation must not persist anything, so the pipeline calls :func:`resolve_order
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, insert, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from voucherd.store import customers, products
@@ -53,6 +53,26 @@ ITEM_DISCOUNT_FIELDS = (
 ORDER_DISCOUNT_FIELDS = ("discount_amount", "applied_discount_amount")
 
 Order = dict[str, Any]
+
+# The statements every redemption runs, built once: constructing a statement per
+# call cost several times what executing it does.
+_BY_ID = select(orders).where(
+    orders.c.project_id == bindparam("project_id"), orders.c.id == bindparam("order_id")
+)
+_BY_SOURCE_ID = select(orders).where(
+    orders.c.project_id == bindparam("project_id"), orders.c.source_id == bindparam("source_id")
+)
+_INSERT = insert(orders)
+_UPDATE = update(orders).where(
+    orders.c.project_id == bindparam("b_project_id"), orders.c.id == bindparam("b_order_id")
+)
+# upsert_order's ``stored`` default: look the order up (None means "known to be new").
+_LOOK_UP: Any = object()
+
+
+def _write(conn: Connection, project_id: str, order_id: str, values: Mapping[str, Any]) -> None:
+    """UPDATE one stored order's columns (the SET clause follows the keys of ``values``)."""
+    conn.execute(_UPDATE, {"b_project_id": project_id, "b_order_id": order_id, **values})
 
 
 def _record(row: Any) -> Order:
@@ -92,16 +112,14 @@ def existing_order(conn: Connection, project_id: str, payload: Mapping[str, Any]
     """The stored order a payload names: ``id`` (must exist, else NotFound), else ``source_id``."""
     order_id = payload.get("id")
     if order_id:
-        row = conn.execute(
-            select(orders).where(orders.c.project_id == project_id, orders.c.id == order_id)
-        ).first()
+        row = conn.execute(_BY_ID, {"project_id": project_id, "order_id": order_id}).first()
         if row is None:
             raise NotFound(RESOURCE, order_id)
         return _record(row)
     source_id = payload.get("source_id")
     if source_id:
         row = conn.execute(
-            select(orders).where(orders.c.project_id == project_id, orders.c.source_id == source_id)
+            _BY_SOURCE_ID, {"project_id": project_id, "source_id": source_id}
         ).first()
         return None if row is None else _record(row)
     return None
@@ -354,6 +372,8 @@ def upsert_order(
     now: dt.datetime,
     *,
     items: list[dict[str, Any]] | None = None,
+    stored: Any = _LOOK_UP,
+    amend: Callable[[dict[str, Any]], None] | None = None,
 ) -> Order:
     """Create or update the order a payload names and return the stored record.
 
@@ -365,10 +385,15 @@ def upsert_order(
     ``source_id`` of a stored order never changes. Render with :func:`render_order`.
     ``items`` are the payload's items already priced (:func:`resolve_items`); they
     are changed in place. The returned record is what was written: no need to
-    read it back.
+    read it back. ``stored`` is the order the payload names when the caller has
+    already read it in this transaction (None: it does not exist yet). ``amend`` is
+    called with the column values just before they are written, so a redemption
+    folds its final amounts and its ``redemptions`` entry into the one write.
     """
-    resolved = resolve_order(conn, project_id, payload, items=items)
-    stored: Order | None = resolved.pop("existing")
+    if stored is _LOOK_UP:
+        stored = existing_order(conn, project_id, payload)
+    resolved = resolve_order(conn, project_id, payload, items=items, stored=stored)
+    resolved.pop("existing")
     lines: list[dict[str, Any]] = resolved.pop("items")
     _apply_overrides(conn, project_id, lines, now)
     for item in lines:
@@ -398,11 +423,9 @@ def upsert_order(
     }
     if stored is not None:
         values["updated_at"] = now
-        conn.execute(
-            update(orders)
-            .where(orders.c.project_id == project_id, orders.c.id == stored["id"])
-            .values(**values)
-        )
+        if amend is not None:
+            amend(values)
+        _write(conn, project_id, stored["id"], values)
         return {**stored, **values}
     created_at = payload.get("created_at")
     row = {
@@ -414,20 +437,22 @@ def upsert_order(
         "updated_at": None,
         **values,
     }
+    if amend is not None:
+        amend(row)
     if not row["source_id"] or conn.dialect.name == "sqlite":
         # SQLite runs one write transaction at a time and this one already missed the
         # source_id, so no other can have inserted it since: no savepoint needed.
-        conn.execute(insert(orders).values(**row))
+        conn.execute(_INSERT, row)
         return row
     # Race guard: two PostgreSQL transactions may both miss this source_id; the
     # unique constraint stops the second, which then updates the first one's order.
     try:
         with conn.begin_nested():
-            conn.execute(insert(orders).values(**row))
+            conn.execute(_INSERT, row)
     except IntegrityError:
         if find_order(conn, project_id, row["source_id"]) is None:
             raise
-        return upsert_order(conn, project_id, payload, now)
+        return upsert_order(conn, project_id, payload, now, amend=amend)
     return row
 
 
@@ -454,11 +479,7 @@ def record_order_redemption(
     redemptions = dict(data.get("redemptions") or {})
     redemptions[redemption_id] = {**redemptions.get(redemption_id, {}), **entry}
     data["redemptions"] = redemptions
-    conn.execute(
-        update(orders)
-        .where(orders.c.project_id == project_id, orders.c.id == order["id"])
-        .values(data=data, updated_at=now)
-    )
+    _write(conn, project_id, order["id"], {"data": data, "updated_at": now})
     return {**order, "data": data, "updated_at": now}
 
 
@@ -496,11 +517,7 @@ def reset_order_discounts(
         "data": data,
         "updated_at": now,
     }
-    conn.execute(
-        update(orders)
-        .where(orders.c.project_id == project_id, orders.c.id == order["id"])
-        .values(**values)
-    )
+    _write(conn, project_id, order["id"], values)
     return {**order, **values}
 
 

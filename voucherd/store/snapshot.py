@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Row, and_, func, or_, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select
 
 from voucherd.engine import check_request, counter_keys_needed
 from voucherd.engine import model as em
@@ -63,6 +63,62 @@ from voucherd.store.wire import iso
 
 GIFT_VOUCHER = "GIFT_VOUCHER"
 LOYALTY_CARD = "LOYALTY_CARD"
+
+# Every validate/redeem runs these; they are built once (constructing a statement
+# per call cost several times what executing it does). ``[locked]`` variants take
+# the row locks a redeem needs on PostgreSQL, in id order: concurrent requests
+# over the same cards queue, never deadlock.
+_VOUCHERS = (
+    select(vouchers)
+    .where(
+        vouchers.c.project_id == bindparam("project_id"),
+        vouchers.c.deleted_at.is_(None),
+        vouchers.c.code.in_(bindparam("codes", expanding=True))
+        | vouchers.c.id.in_(bindparam("codes", expanding=True)),
+    )
+    .order_by(vouchers.c.id)
+)
+_VOUCHERS_LOCKED = _VOUCHERS.with_for_update()
+# Tiers after vouchers, each in id order: one global lock order, so the
+# per-customer counters of a tier are read by one redeem at a time.
+_TIERS = (
+    select(promotion_tiers)
+    .where(
+        promotion_tiers.c.project_id == bindparam("project_id"),
+        promotion_tiers.c.id.in_(bindparam("ids", expanding=True)),
+    )
+    .order_by(promotion_tiers.c.id)
+)
+_TIERS_LOCKED = _TIERS.with_for_update()
+_CAMPAIGNS = select(campaigns).where(
+    campaigns.c.project_id == bindparam("project_id"),
+    campaigns.c.id.in_(bindparam("ids", expanding=True)),
+    campaigns.c.deleted_at.is_(None),
+)
+_STACK = select(promotion_stacks).where(
+    promotion_stacks.c.project_id == bindparam("project_id"),
+    promotion_stacks.c.id == bindparam("stack_id"),
+)
+_REWARD = select(rewards).where(
+    rewards.c.project_id == bindparam("project_id"), rewards.c.id == bindparam("reward_id")
+)
+_REWARD_ASSIGNED = select(reward_assignments.c.id).where(
+    reward_assignments.c.project_id == bindparam("project_id"),
+    reward_assignments.c.reward_id == bindparam("reward_id"),
+    reward_assignments.c.campaign_id == bindparam("campaign_id"),
+)
+_ORDER_ROWS_LOCKED = (
+    select(orders_table.c.id)
+    .where(
+        orders_table.c.project_id == bindparam("project_id"),
+        or_(
+            orders_table.c.id == bindparam("order_id"),
+            orders_table.c.source_id == bindparam("source_id"),
+        ),
+    )
+    .order_by(orders_table.c.id)
+    .with_for_update()
+)
 
 
 @dataclass
@@ -163,48 +219,21 @@ def _resolve(
     ]
     codes = [r.id for r in resolved if r.object == "voucher"]
     if codes:
-        found = list(
-            conn.execute(
-                select(vouchers.c.id, vouchers.c.code).where(
-                    vouchers.c.project_id == project_id,
-                    vouchers.c.deleted_at.is_(None),
-                    (vouchers.c.code.in_(codes)) | (vouchers.c.id.in_(codes)),
-                )
-            )
-        )
-        by_code = {row.code: row.id for row in found}
-        by_id = {row.id: row.id for row in found}
-        wanted = sorted(
-            {str(by_code.get(c) or by_id.get(c)) for c in codes if c in by_code or c in by_id}
-        )
-        query = (
-            select(vouchers)
-            .where(vouchers.c.project_id == project_id, vouchers.c.id.in_(wanted))
-            .order_by(vouchers.c.id)
-        )
-        if lock:
-            # Lock in id order: concurrent requests over the same cards queue, never deadlock.
-            query = query.with_for_update()
-        rows = {row.id: row for row in conn.execute(query)}
+        # One query finds the vouchers by code or id (and locks them when asked).
+        query = _VOUCHERS_LOCKED if lock else _VOUCHERS
+        found = list(conn.execute(query, {"project_id": project_id, "codes": codes}))
+        by_code = {row.code: row for row in found}
+        by_id = {row.id: row for row in found}
         for r in resolved:
             if r.object == "voucher":
-                voucher_id = by_code.get(r.id) or by_id.get(r.id)
-                r.voucher = rows.get(voucher_id) if voucher_id else None
+                r.voucher = by_code.get(r.id) or by_id.get(r.id)
     tier_ids = [r.id for r in resolved if r.object == "promotion_tier"]
     if tier_ids:
-        tier_query = (
-            select(promotion_tiers)
-            .where(
-                promotion_tiers.c.project_id == project_id,
-                promotion_tiers.c.id.in_(tier_ids),
-            )
-            .order_by(promotion_tiers.c.id)
-        )
-        if lock:
-            # Tiers after vouchers, each in id order: one global lock order, so the
-            # per-customer counters of a tier are read by one redeem at a time.
-            tier_query = tier_query.with_for_update()
-        tiers = {row.id: row for row in conn.execute(tier_query)}
+        tier_query = _TIERS_LOCKED if lock else _TIERS
+        tiers = {
+            row.id: row
+            for row in conn.execute(tier_query, {"project_id": project_id, "ids": tier_ids})
+        }
         for r in resolved:
             if r.object == "promotion_tier":
                 r.tier = tiers.get(r.id)
@@ -218,11 +247,7 @@ def _resolve(
         camps = {
             row.id: row
             for row in conn.execute(
-                select(campaigns).where(
-                    campaigns.c.project_id == project_id,
-                    campaigns.c.id.in_(campaign_ids),
-                    campaigns.c.deleted_at.is_(None),
-                )
+                _CAMPAIGNS, {"project_id": project_id, "ids": sorted(campaign_ids)}
             )
         }
     for r in resolved:
@@ -258,23 +283,13 @@ def _reward(
 ) -> em.Reward | None:
     if not reward_id:
         return None
-    row = conn.execute(
-        select(rewards).where(rewards.c.project_id == project_id, rewards.c.id == reward_id)
-    ).first()
+    row = conn.execute(_REWARD, {"project_id": project_id, "reward_id": reward_id}).first()
     if row is None:
         return None
     assigned = False
     if campaign_id:
-        assigned = (
-            conn.execute(
-                select(reward_assignments.c.id).where(
-                    reward_assignments.c.project_id == project_id,
-                    reward_assignments.c.reward_id == reward_id,
-                    reward_assignments.c.campaign_id == campaign_id,
-                )
-            ).first()
-            is not None
-        )
+        params = {"project_id": project_id, "reward_id": reward_id, "campaign_id": campaign_id}
+        assigned = conn.execute(_REWARD_ASSIGNED, params).first() is not None
     coin = ((row.data or {}).get("parameters") or {}).get("coin") or {}
     return em.Reward(
         id=row.id,
@@ -583,11 +598,7 @@ def load(
 
 def _stack_tiers(conn: Connection, project_id: str, stack_id: str) -> list[Mapping[str, Any]]:
     """A promotion stack's tiers as ``promotion_tier`` entries; NotFound for an unknown stack."""
-    row = conn.execute(
-        select(promotion_stacks).where(
-            promotion_stacks.c.project_id == project_id, promotion_stacks.c.id == stack_id
-        )
-    ).first()
+    row = conn.execute(_STACK, {"project_id": project_id, "stack_id": stack_id}).first()
     if row is None:
         raise NotFound("promotion_stack", stack_id)
     return [
@@ -603,21 +614,18 @@ def _lock_order(conn: Connection, project_id: str, payload: Mapping[str, Any]) -
     locked by its row; a ``source_id`` no one has stored yet has no row, so its name
     is locked instead (then the second creator finds the first's order).
     """
+    if conn.dialect.name != "postgresql":
+        return
     source_id = payload.get("source_id")
     if source_id:
         serialise(conn, "order", project_id, str(source_id))
-    clauses = []
-    if payload.get("id"):
-        clauses.append(orders_table.c.id == payload["id"])
-    if source_id:
-        clauses.append(orders_table.c.source_id == source_id)
-    if clauses:
-        conn.execute(
-            select(orders_table.c.id)
-            .where(orders_table.c.project_id == project_id, or_(*clauses))
-            .order_by(orders_table.c.id)
-            .with_for_update()
-        ).all()
+    if payload.get("id") or source_id:
+        params = {
+            "project_id": project_id,
+            "order_id": payload.get("id"),
+            "source_id": source_id or None,
+        }
+        conn.execute(_ORDER_ROWS_LOCKED, params).all()
 
 
 def _customer_metadata(customer: Mapping[str, Any]) -> Mapping[str, Any]:

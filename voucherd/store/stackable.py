@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from voucherd.engine import evaluate
 from voucherd.engine import model as em
@@ -32,7 +32,6 @@ from voucherd.store import idempotency, ids, orders, promotion_tiers, sessions
 from voucherd.store import vouchers as voucher_store
 from voucherd.store.db import Database, serialise
 from voucherd.store.errors import VoucherdError
-from voucherd.store.schema import orders as orders_table
 from voucherd.store.schema import promotion_tiers as tiers_table
 from voucherd.store.schema import redemptions, voucher_transactions, vouchers
 from voucherd.store.snapshot import Loaded, Resolved, load, tracking_id_for
@@ -42,6 +41,16 @@ from voucherd.store.wire import iso
 REDEEMED_ORDER_STATUS = "PAID"
 # Item fields that identify a line: the stored value wins over the engine's copy.
 IDENTITY_FIELDS = ("id", "product_id", "sku_id", "source_id", "related_object")
+# Order amounts a redemption takes from the engine (amount and total_amount are columns).
+ORDER_AMOUNT_FIELDS = (
+    "initial_amount",
+    "discount_amount",
+    "items_discount_amount",
+    "total_discount_amount",
+    "applied_discount_amount",
+    "items_applied_discount_amount",
+    "total_applied_discount_amount",
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,59 @@ class Answer:
     body: dict[str, Any] | None = None
     error: VoucherdError | None = None
     raw: bytes | None = None
+
+
+# --- statements -----------------------------------------------------------------------
+# Built once: constructing a statement per call cost several times what executing it
+# does, and on SQLite every statement here runs while all other writers wait.
+
+_INSERT_RECORD = insert(redemptions)
+_INSERT_TRANSACTION = insert(voucher_transactions)
+_VOUCHER = select(vouchers).where(vouchers.c.id == bindparam("voucher_id"))
+_TIER = select(tiers_table).where(tiers_table.c.id == bindparam("tier_id"))
+_TIER_REDEEMED = (
+    update(tiers_table)
+    .where(tiers_table.c.id == bindparam("b_tier_id"))
+    .values(redeemed_quantity=tiers_table.c.redeemed_quantity + 1)
+    .returning(*tiers_table.c)
+)
+
+
+def _voucher_redeemed(credits: bool, points: bool) -> Any:
+    """The guarded counter UPDATE of one voucher redemption (RETURNING the new row).
+
+    Guards: never past the quantity, never below a zero balance. The rows are locked
+    (PostgreSQL) or the database is (SQLite), so a guard only fires on a bug.
+    """
+    v = vouchers.c
+    query = (
+        update(vouchers)
+        .where(v.id == bindparam("b_voucher_id"))
+        .values(
+            redeemed_quantity=v.redeemed_quantity + 1,
+            redeemed_amount=v.redeemed_amount + bindparam("b_credits"),
+            redeemed_points=v.redeemed_points + bindparam("b_points"),
+            updated_at=bindparam("b_now"),
+        )
+        .where(v.quantity.is_(None) | (v.redeemed_quantity + 1 <= v.quantity))
+    )
+    if credits:
+        query = query.where(
+            v.gift_amount - v.gift_subtracted_amount - v.redeemed_amount >= bindparam("b_credits")
+        )
+    if points:
+        query = query.where(
+            v.loyalty_points - v.loyalty_subtracted_points - v.redeemed_points
+            >= bindparam("b_points")
+        )
+    return query.returning(*v)
+
+
+_VOUCHER_REDEEMED = {
+    (credits, points): _voucher_redeemed(credits, points)
+    for credits in (False, True)
+    for points in (False, True)
+}
 
 
 # --- rendering helpers ------------------------------------------------------------
@@ -447,9 +509,7 @@ class _Context:
         if resolved.voucher is not None:
             row = (
                 self.updated.get(resolved.voucher.id)
-                or self.conn.execute(
-                    select(vouchers).where(vouchers.c.id == resolved.voucher.id)
-                ).one()
+                or self.conn.execute(_VOUCHER, {"voucher_id": resolved.voucher.id}).one()
             )
             view = voucher_store.voucher_json(
                 self.conn, self.project_id, row, with_assignments=False
@@ -468,10 +528,7 @@ class _Context:
         tier = resolved.tier
         if tier is None:
             raise RuntimeError("a found redeemable is a voucher or a tier")
-        row = (
-            self.updated.get(tier.id)
-            or self.conn.execute(select(tiers_table).where(tiers_table.c.id == tier.id)).one()
-        )
+        row = self.updated.get(tier.id) or self.conn.execute(_TIER, {"tier_id": tier.id}).one()
         view = promotion_tiers.tier_json(self.conn, self.project_id, row)
         return Related(
             columns={
@@ -486,14 +543,15 @@ class _Context:
 
     def insert_record(self, columns: dict[str, Any], wire: dict[str, Any]) -> None:
         self.conn.execute(
-            insert(redemptions).values(
-                project_id=self.project_id,
-                date=self.now,
-                customer_id=self.customer_id,
-                tracking_id=self.tracking_id,
-                data=wire,
+            _INSERT_RECORD,
+            {
+                "project_id": self.project_id,
+                "date": self.now,
+                "customer_id": self.customer_id,
+                "tracking_id": self.tracking_id,
+                "data": wire,
                 **columns,
-            )
+            },
         )
 
     # -- failure ---------------------------------------------------------------------
@@ -582,39 +640,20 @@ class _Context:
         consumption = result.consumption or em.Consumption()
         if resolved.tier is not None:
             self.updated[resolved.tier.id] = self.conn.execute(
-                update(tiers_table)
-                .where(tiers_table.c.id == resolved.tier.id)
-                .values(redeemed_quantity=tiers_table.c.redeemed_quantity + 1)
-                .returning(*tiers_table.c)
+                _TIER_REDEEMED, {"b_tier_id": resolved.tier.id}
             ).one()
             return
         if resolved.voucher is None:
             raise RuntimeError("an APPLICABLE redeemable was found")
-        v = vouchers.c
-        query = (
-            update(vouchers)
-            .where(v.id == resolved.voucher.id)
-            .values(
-                redeemed_quantity=v.redeemed_quantity + 1,
-                redeemed_amount=v.redeemed_amount + consumption.credits,
-                redeemed_points=v.redeemed_points + consumption.points,
-                updated_at=self.now,
-            )
-        )
-        # Guards: never past the quantity, never below a zero balance. The rows are
-        # locked (PostgreSQL) or the database is (SQLite), so these only fire on a bug.
-        query = query.where(v.quantity.is_(None) | (v.redeemed_quantity + 1 <= v.quantity))
-        if consumption.credits:
-            query = query.where(
-                v.gift_amount - v.gift_subtracted_amount - v.redeemed_amount >= consumption.credits
-            )
-        if consumption.points:
-            query = query.where(
-                v.loyalty_points - v.loyalty_subtracted_points - v.redeemed_points
-                >= consumption.points
-            )
+        query = _VOUCHER_REDEEMED[bool(consumption.credits), bool(consumption.points)]
+        params = {
+            "b_voucher_id": resolved.voucher.id,
+            "b_credits": consumption.credits,
+            "b_points": consumption.points,
+            "b_now": self.now,
+        }
         # RETURNING rather than rowcount: the new row is what the response renders.
-        row = self.conn.execute(query.returning(*v)).first()
+        row = self.conn.execute(query, params).first()
         if row is None:
             raise RuntimeError(f"guarded update refused for voucher {resolved.voucher.id}")
         self.updated[row.id] = row
@@ -626,7 +665,7 @@ class _Context:
             return
         row = (
             self.updated.get(voucher.id)
-            or self.conn.execute(select(vouchers).where(vouchers.c.id == voucher.id)).one()
+            or self.conn.execute(_VOUCHER, {"voucher_id": voucher.id}).one()
         )
         if consumption.credits:
             kind, amount = "CREDITS_REDEMPTION", -consumption.credits
@@ -635,21 +674,30 @@ class _Context:
             kind, amount = "POINTS_REDEMPTION", -consumption.points
             balance = voucher_store.loyalty_balance(row)
         self.conn.execute(
-            insert(voucher_transactions).values(
-                id=ids.new_id("vtx"),
-                project_id=self.project_id,
-                voucher_id=voucher.id,
-                type=kind,
-                amount=amount,
-                balance=balance,
-                redemption_id=redemption_id,
-                data={"reason": None, "source_id": None, "related_transaction_id": None},
-                created_at=self.now,
-            )
+            _INSERT_TRANSACTION,
+            {
+                "id": ids.new_id("vtx"),
+                "project_id": self.project_id,
+                "voucher_id": voucher.id,
+                "type": kind,
+                "amount": amount,
+                "balance": balance,
+                "redemption_id": redemption_id,
+                "data": {"reason": None, "source_id": None, "related_transaction_id": None},
+                "created_at": self.now,
+            },
         )
 
-    def persist_order(self, outcome: em.Outcome) -> dict[str, Any]:
-        """Upsert the order with the request's final amounts; returns its stored record."""
+    def persist_order(
+        self, outcome: em.Outcome, redemption_id: str, entry: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Upsert the order with the request's final amounts and its redemption entry.
+
+        One write: the engine's amounts and the ``redemptions`` map entry are folded
+        into the upsert. Returns the stored record as the redemption records show it
+        (before its own entry, so ``updated_at`` is still that of the order as it
+        stood) and as it is after this transaction.
+        """
         payload = dict(self.body.get("order") or {})
         payload.setdefault("status", REDEEMED_ORDER_STATUS)
         # The order belongs to the request's customer, which load() already upserted
@@ -660,41 +708,51 @@ class _Context:
         # The items were priced before the write transaction (see _priced_items); a
         # copy, since upsert_order gives them ids in place and load() kept the originals.
         items = copy.deepcopy(self.order_items) if self.order_items is not None else None
-        stored = orders.upsert_order(self.conn, self.project_id, payload, self.now, items=items)
         final = order_to_dict(outcome.order)
-        data = dict(stored["data"])
-        items = list(data.get("items") or [])
-        merged = []
-        for index, engine_item in enumerate(final["items"]):
-            # Stored lines keep their ids and catalogue views; lines a unit effect
-            # added are new. The engine's amounts replace the stored ones.
-            base = dict(items[index]) if index < len(items) else {"id": ids.new_id("ordli")}
-            for name, value in engine_item.items():
-                if name == "object" or (name in IDENTITY_FIELDS and base.get(name)):
-                    continue
-                base[name] = value
-            merged.append(base)
-        data["items"] = merged
-        for name in (
-            "initial_amount",
-            "discount_amount",
-            "items_discount_amount",
-            "total_discount_amount",
-            "applied_discount_amount",
-            "items_applied_discount_amount",
-            "total_applied_discount_amount",
-        ):
-            data[name] = final[name]
-        values = {"amount": final["amount"], "total_amount": final["total_amount"], "data": data}
-        self.conn.execute(
-            update(orders_table)
-            .where(orders_table.c.project_id == self.project_id, orders_table.c.id == stored["id"])
-            .values(**values)
+        before: dict[str, Any] = {}
+
+        def amend(values: dict[str, Any]) -> None:
+            data = values["data"]
+            stored_items = list(data.get("items") or [])
+            merged = []
+            for index, engine_item in enumerate(final["items"]):
+                # Stored lines keep their ids and catalogue views; lines a unit effect
+                # added are new. The engine's amounts replace the stored ones.
+                base = (
+                    dict(stored_items[index])
+                    if index < len(stored_items)
+                    else {"id": ids.new_id("ordli")}
+                )
+                for name, value in engine_item.items():
+                    if name == "object" or (name in IDENTITY_FIELDS and base.get(name)):
+                        continue
+                    base[name] = value
+                merged.append(base)
+            data["items"] = merged
+            for name in ORDER_AMOUNT_FIELDS:
+                data[name] = final[name]
+            values["amount"] = final["amount"]
+            values["total_amount"] = final["total_amount"]
+            before.update(values)
+            before["data"] = dict(data)
+            redemptions_map = dict(data.get("redemptions") or {})
+            redemptions_map[redemption_id] = {**redemptions_map.get(redemption_id, {}), **entry}
+            data["redemptions"] = redemptions_map
+            values["updated_at"] = self.now
+
+        stored = orders.upsert_order(
+            self.conn,
+            self.project_id,
+            payload,
+            self.now,
+            items=items,
+            stored=self.loaded.existing_order,
+            amend=amend,
         )
-        return {**stored, **values}
+        return {**stored, **before}, stored
 
     def succeed(self, outcome: em.Outcome) -> dict[str, Any]:
-        """Consume, write children (and the parent), the order and the ledger (§6.2 step 8)."""
+        """Consume, write the order, children (and the parent) and the ledger (§6.2 step 8)."""
         applicable = outcome.applicable
         for result in applicable:
             self.consume(result)
@@ -705,17 +763,34 @@ class _Context:
                 self.session_key,
                 [str(self.loaded.resolved[r.request_index].object_id) for r in applicable],
             )
-        order = self.persist_order(outcome)
-        order_view = orders.render_order(order)
         stacked = len(applicable) > 1
         parent_id = ids.new_id("r") if stacked else None
+        child_ids = [ids.new_id("r") for _ in applicable]
+        relateds = [self.related(self.loaded.resolved[r.request_index]) for r in applicable]
+        date = iso(self.now)
+        if parent_id is not None:
+            entry_id = parent_id
+            entry: dict[str, Any] = {
+                "date": date,
+                "related_object_type": "redemption",
+                "related_object_id": parent_id,
+                "stacked": child_ids,
+            }
+        else:
+            entry_id = child_ids[0]
+            campaign = self.loaded.resolved[applicable[0].request_index].campaign
+            entry = {
+                "date": date,
+                "related_object_type": relateds[0].columns["related_object_type"],
+                "related_object_id": relateds[0].columns["related_object_id"],
+                "related_object_parent_id": campaign.id if campaign is not None else None,
+            }
+        shown, order = self.persist_order(outcome, entry_id, entry)
+        order_view = orders.render_order(shown)
         children: list[dict[str, Any]] = []
-        child_ids: list[str] = []
-        for result in applicable:
+        for result, child_id, related in zip(applicable, child_ids, relateds, strict=True):
             resolved = self.loaded.resolved[result.request_index]
             consumption = result.consumption or em.Consumption()
-            child_id = ids.new_id("r")
-            related = self.related(resolved)
             amount = consumption.credits or consumption.points or None
             step_order = (
                 _order_view(result.order, self.loaded.order, persisted=order_view)
@@ -725,7 +800,7 @@ class _Context:
             wire: dict[str, Any] = {
                 "id": child_id,
                 "object": "redemption",
-                "date": iso(self.now),
+                "date": date,
                 "customer_id": self.customer_id,
                 "tracking_id": self.tracking_id,
                 "metadata": self.metadata,
@@ -766,12 +841,11 @@ class _Context:
             )
             self.ledger(resolved, consumption, child_id)
             children.append(wire)
-            child_ids.append(child_id)
         if parent_id is not None:
             parent_wire = {
                 "id": parent_id,
                 "object": "redemption",
-                "date": iso(self.now),
+                "date": date,
                 "customer_id": self.customer_id,
                 "tracking_id": self.tracking_id,
                 "metadata": self.metadata,
@@ -787,7 +861,7 @@ class _Context:
                 "voucher": None,
                 "promotion_tier": None,
                 "related_redemptions": {
-                    "redemptions": [{"id": c, "date": iso(self.now)} for c in child_ids]
+                    "redemptions": [{"id": c, "date": date} for c in child_ids]
                 },
             }
             if self.session_key:
@@ -806,40 +880,8 @@ class _Context:
                 },
                 parent_wire,
             )
-            order = orders.record_order_redemption(
-                self.conn,
-                self.project_id,
-                order["id"],
-                parent_id,
-                {
-                    "date": iso(self.now),
-                    "related_object_type": "redemption",
-                    "related_object_id": parent_id,
-                    "stacked": child_ids,
-                },
-                self.now,
-                order=order,
-            )
         else:
             parent_wire = None
-            only = children[0]
-            resolved = self.loaded.resolved[applicable[0].request_index]
-            order = orders.record_order_redemption(
-                self.conn,
-                self.project_id,
-                order["id"],
-                only["id"],
-                {
-                    "date": iso(self.now),
-                    "related_object_type": only["related_object_type"],
-                    "related_object_id": only["related_object_id"],
-                    "related_object_parent_id": resolved.campaign.id
-                    if resolved.campaign is not None
-                    else None,
-                },
-                self.now,
-                order=order,
-            )
         # PARTIAL mode: the inapplicable ones are recorded as failures too (§5.1 suggestion).
         for failed in outcome.inapplicable:
             self.failed_record(failed)
