@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=400, help="calls per operation")
     parser.add_argument("--profile", metavar="OP", help="cProfile one operation (a, b, c, e, f)")
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--sort", default="cumulative", help="pstats sort key (tottime, ...)")
     args = parser.parse_args(argv)
 
     from bench import seed
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             fn(i)
         profiler.disable()
         print(f"cProfile of ({args.profile}) {title}, {args.count} calls")
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
         return 0
     print(f"voucherd hot paths, in-process, {args.db}, {args.count} calls each (one thread)")
     print(f"{'op':4} {'what':28} {'ms/call':>8} {'stmts':>6} {'driver ms':>9} {'write txn ms':>12}")

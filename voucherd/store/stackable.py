@@ -102,6 +102,7 @@ class Answer:
 # does, and on SQLite every statement here runs while all other writers wait.
 
 _INSERT_RECORD = insert(redemptions)
+_RECORD_TEMPLATE: dict[str, Any] = {column.name: None for column in redemptions.c}
 _INSERT_TRANSACTION = insert(voucher_transactions)
 _VOUCHER = select(vouchers).where(vouchers.c.id == bindparam("voucher_id"))
 _TIER = select(tiers_table).where(tiers_table.c.id == bindparam("tier_id"))
@@ -541,18 +542,20 @@ class _Context:
             wire={"voucher": None, "promotion_tier": view},
         )
 
+    def record_row(self, columns: dict[str, Any], wire: dict[str, Any]) -> dict[str, Any]:
+        """A redemptions row: every column named (None when unset), so rows batch."""
+        return {
+            **_RECORD_TEMPLATE,
+            "project_id": self.project_id,
+            "date": self.now,
+            "customer_id": self.customer_id,
+            "tracking_id": self.tracking_id,
+            "data": wire,
+            **columns,
+        }
+
     def insert_record(self, columns: dict[str, Any], wire: dict[str, Any]) -> None:
-        self.conn.execute(
-            _INSERT_RECORD,
-            {
-                "project_id": self.project_id,
-                "date": self.now,
-                "customer_id": self.customer_id,
-                "tracking_id": self.tracking_id,
-                "data": wire,
-                **columns,
-            },
-        )
+        self.conn.execute(_INSERT_RECORD, self.record_row(columns, wire))
 
     # -- failure ---------------------------------------------------------------------
 
@@ -658,11 +661,13 @@ class _Context:
             raise RuntimeError(f"guarded update refused for voucher {resolved.voucher.id}")
         self.updated[row.id] = row
 
-    def ledger(self, resolved: Resolved, consumption: em.Consumption, redemption_id: str) -> None:
-        """Write the gift/loyalty transaction of a card redemption (§8, §9)."""
+    def ledger(
+        self, resolved: Resolved, consumption: em.Consumption, redemption_id: str
+    ) -> dict[str, Any] | None:
+        """The gift/loyalty transaction row of a card redemption (§8, §9), if it is one."""
         voucher = resolved.voucher
         if voucher is None or not (consumption.credits or consumption.points):
-            return
+            return None
         row = (
             self.updated.get(voucher.id)
             or self.conn.execute(_VOUCHER, {"voucher_id": voucher.id}).one()
@@ -673,20 +678,17 @@ class _Context:
         else:
             kind, amount = "POINTS_REDEMPTION", -consumption.points
             balance = voucher_store.loyalty_balance(row)
-        self.conn.execute(
-            _INSERT_TRANSACTION,
-            {
-                "id": ids.new_id("vtx"),
-                "project_id": self.project_id,
-                "voucher_id": voucher.id,
-                "type": kind,
-                "amount": amount,
-                "balance": balance,
-                "redemption_id": redemption_id,
-                "data": {"reason": None, "source_id": None, "related_transaction_id": None},
-                "created_at": self.now,
-            },
-        )
+        return {
+            "id": ids.new_id("vtx"),
+            "project_id": self.project_id,
+            "voucher_id": voucher.id,
+            "type": kind,
+            "amount": amount,
+            "balance": balance,
+            "redemption_id": redemption_id,
+            "data": {"reason": None, "source_id": None, "related_transaction_id": None},
+            "created_at": self.now,
+        }
 
     def persist_order(
         self, outcome: em.Outcome, redemption_id: str, entry: dict[str, Any]
@@ -788,6 +790,9 @@ class _Context:
         shown, order = self.persist_order(outcome, entry_id, entry)
         order_view = orders.render_order(shown)
         children: list[dict[str, Any]] = []
+        # Written together at the end: one statement for the records, one for the ledger.
+        rows: list[dict[str, Any]] = []
+        ledger_rows: list[dict[str, Any]] = []
         for result, child_id, related in zip(applicable, child_ids, relateds, strict=True):
             resolved = self.loaded.resolved[result.request_index]
             consumption = result.consumption or em.Consumption()
@@ -826,20 +831,24 @@ class _Context:
                 )
                 if reward_id:
                     wire["reward"] = {"id": reward_id, "object": "reward", "type": "COIN"}
-            self.insert_record(
-                {
-                    "id": child_id,
-                    "object": "redemption",
-                    "result": "SUCCESS",
-                    "status": "SUCCEEDED",
-                    "parent_id": parent_id,
-                    "order_id": order["id"],
-                    "amount": amount,
-                    **related.columns,
-                },
-                wire,
+            rows.append(
+                self.record_row(
+                    {
+                        "id": child_id,
+                        "object": "redemption",
+                        "result": "SUCCESS",
+                        "status": "SUCCEEDED",
+                        "parent_id": parent_id,
+                        "order_id": order["id"],
+                        "amount": amount,
+                        **related.columns,
+                    },
+                    wire,
+                )
             )
-            self.ledger(resolved, consumption, child_id)
+            transaction = self.ledger(resolved, consumption, child_id)
+            if transaction is not None:
+                ledger_rows.append(transaction)
             children.append(wire)
         if parent_id is not None:
             parent_wire = {
@@ -866,22 +875,28 @@ class _Context:
             }
             if self.session_key:
                 parent_wire["session"] = {"key": self.session_key}
-            self.insert_record(
-                {
-                    "id": parent_id,
-                    "object": "redemption",
-                    "result": "SUCCESS",
-                    "status": "SUCCEEDED",
-                    "parent_id": None,
-                    "order_id": order["id"],
-                    "amount": None,
-                    "related_object_type": "redemption",
-                    "related_object_id": parent_id,
-                },
-                parent_wire,
+            rows.insert(
+                0,
+                self.record_row(
+                    {
+                        "id": parent_id,
+                        "object": "redemption",
+                        "result": "SUCCESS",
+                        "status": "SUCCEEDED",
+                        "parent_id": None,
+                        "order_id": order["id"],
+                        "amount": None,
+                        "related_object_type": "redemption",
+                        "related_object_id": parent_id,
+                    },
+                    parent_wire,
+                ),
             )
         else:
             parent_wire = None
+        self.conn.execute(_INSERT_RECORD, rows)
+        if ledger_rows:
+            self.conn.execute(_INSERT_TRANSACTION, ledger_rows)
         # PARTIAL mode: the inapplicable ones are recorded as failures too (§5.1 suggestion).
         for failed in outcome.inapplicable:
             self.failed_record(failed)
