@@ -45,6 +45,7 @@ class Meter:
         self.statements = 0
         self.driver = 0.0
         self.locked = 0.0
+        self.by_statement: dict[str, list[float]] = {}
         engine = db.engine
 
         @event.listens_for(engine, "before_cursor_execute")
@@ -52,9 +53,13 @@ class Meter:
             conn.info["voucherd_t"] = time.perf_counter()
 
         @event.listens_for(engine, "after_cursor_execute")
-        def _after(conn: Connection, *_: Any) -> None:
+        def _after(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+            took = time.perf_counter() - conn.info["voucherd_t"]
             self.statements += 1
-            self.driver += time.perf_counter() - conn.info["voucherd_t"]
+            self.driver += took
+            entry = self.by_statement.setdefault(" ".join(statement.split())[:150], [0, 0.0])
+            entry[0] += 1
+            entry[1] += took
 
         original = db.write
 
@@ -71,6 +76,7 @@ class Meter:
 
     def reset(self) -> None:
         self.statements, self.driver, self.locked = 0, 0.0, 0.0
+        self.by_statement = {}
 
 
 def _setup(db_kind: str, workdir: str) -> tuple[Any, Any]:
@@ -112,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=400, help="calls per operation")
     parser.add_argument("--profile", metavar="OP", help="cProfile one operation (a, b, c, e, f)")
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument(
+        "--statements", action="store_true", help="also list each statement's driver time"
+    )
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (tottime, ...)")
     args = parser.parse_args(argv)
 
@@ -203,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
             f"({key}) {title:28} {elapsed / n * 1e3:8.3f} {meter.statements / n:6.1f}"
             f" {meter.driver / n * 1e3:9.3f} {meter.locked / n * 1e3:12.3f}"
         )
+        if args.statements:
+            ranked = sorted(meter.by_statement.items(), key=lambda kv: -kv[1][1])
+            for statement, (count, took) in ranked:
+                print(f"      {count / n:5.2f}x {took / n * 1e3:7.3f} ms  {statement}")
     return 0
 
 

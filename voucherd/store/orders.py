@@ -374,6 +374,7 @@ def upsert_order(
     items: list[dict[str, Any]] | None = None,
     stored: Any = _LOOK_UP,
     amend: Callable[[dict[str, Any]], None] | None = None,
+    source_id_locked: bool = False,
 ) -> Order:
     """Create or update the order a payload names and return the stored record.
 
@@ -389,6 +390,8 @@ def upsert_order(
     already read it in this transaction (None: it does not exist yet). ``amend`` is
     called with the column values just before they are written, so a redemption
     folds its final amounts and its ``redemptions`` entry into the one write.
+    ``source_id_locked``: the caller holds the lock on the payload's ``source_id``
+    (:func:`voucherd.store.db.serialise`), so no one else can insert it meanwhile.
     """
     if stored is _LOOK_UP:
         stored = existing_order(conn, project_id, payload)
@@ -439,9 +442,10 @@ def upsert_order(
     }
     if amend is not None:
         amend(row)
-    if not row["source_id"] or conn.dialect.name == "sqlite":
+    if not row["source_id"] or source_id_locked or conn.dialect.name == "sqlite":
         # SQLite runs one write transaction at a time and this one already missed the
-        # source_id, so no other can have inserted it since: no savepoint needed.
+        # source_id, so no other can have inserted it since: no savepoint needed (nor
+        # when the caller holds the source_id's lock).
         conn.execute(_INSERT, row)
         return row
     # Race guard: two PostgreSQL transactions may both miss this source_id; the

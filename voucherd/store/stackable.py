@@ -750,6 +750,8 @@ class _Context:
             items=items,
             stored=self.loaded.existing_order,
             amend=amend,
+            # load() took the order's lock (snapshot._lock_order).
+            source_id_locked=True,
         )
         return {**stored, **before}, stored
 
