@@ -66,7 +66,8 @@ _INSERT = insert(orders)
 _UPDATE = update(orders).where(
     orders.c.project_id == bindparam("b_project_id"), orders.c.id == bindparam("b_order_id")
 )
-# upsert_order's ``stored`` default: look the order up (None means "known to be new").
+# The ``stored`` default of resolve_order/upsert_order: look the order up (None
+# means the caller knows there is none).
 _LOOK_UP: Any = object()
 
 
@@ -283,20 +284,21 @@ def resolve_order(
     project_id: str,
     payload: Mapping[str, Any],
     *,
-    stored: Order | None = None,
+    stored: Any = _LOOK_UP,
     items: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The order a payload describes, priced, without writing anything.
 
     Starts from the stored order the payload names (``id`` must exist; a
-    ``source_id`` may be new), or from ``stored`` when given; then every present
+    ``source_id`` may be new), or from ``stored`` when the caller already read it
+    (None: there is none); then every present
     payload field replaces the stored one (``items`` as a whole: a new item list
     also recomputes ``amount`` unless the payload gives one). Returns the
     computed wire fields (no ``id``, ``customer`` or timestamps for a new order);
     ``existing`` holds the stored record or None. ``items``, when given, is the
     payload's items already resolved with :func:`resolve_items`.
     """
-    if stored is None:
+    if stored is _LOOK_UP:
         stored = existing_order(conn, project_id, payload)
     base: dict[str, Any] = {}
     if stored is not None:

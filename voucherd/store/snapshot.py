@@ -108,7 +108,7 @@ _REWARD_ASSIGNED = select(reward_assignments.c.id).where(
     reward_assignments.c.campaign_id == bindparam("campaign_id"),
 )
 _ORDER_ROWS_LOCKED = (
-    select(orders_table.c.id)
+    select(orders_table)
     .where(
         orders_table.c.project_id == bindparam("project_id"),
         or_(
@@ -520,9 +520,13 @@ def load(
             customer = _transient_customer(conn, project_id, customer_payload)
 
     order_payload = dict(body.get("order") or {})
-    if lock:
-        _lock_order(conn, project_id, order_payload)
-    resolved_order = orders.resolve_order(conn, project_id, order_payload, items=order_items)
+    if lock and conn.dialect.name == "postgresql":
+        stored_order = _lock_order(conn, project_id, order_payload)
+    else:
+        stored_order = orders.existing_order(conn, project_id, order_payload)
+    resolved_order = orders.resolve_order(
+        conn, project_id, order_payload, stored=stored_order, items=order_items
+    )
     existing = resolved_order.pop("existing", None)
     prior = int(resolved_order.get("discount_amount") or 0) if existing is not None else 0
     order_wire = dict(resolved_order)
@@ -606,26 +610,31 @@ def _stack_tiers(conn: Connection, project_id: str, stack_id: str) -> list[Mappi
     ]
 
 
-def _lock_order(conn: Connection, project_id: str, payload: Mapping[str, Any]) -> None:
-    """Make redeems of one order run one at a time (PostgreSQL; SQLite already does).
+def _lock_order(
+    conn: Connection, project_id: str, payload: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """Lock the order a redeem names and return it, as :func:`orders.existing_order` does.
 
-    Each redeem reads the order's prior discounts and writes the new totals: two at
-    once would each miss the other's discount (a lost update). A stored order is
-    locked by its row; a ``source_id`` no one has stored yet has no row, so its name
-    is locked instead (then the second creator finds the first's order).
+    PostgreSQL only (SQLite's write transactions already run one at a time). Each
+    redeem reads the order's prior discounts and writes the new totals: two at once
+    would each miss the other's discount (a lost update). A stored order is locked
+    by its row; a ``source_id`` no one has stored yet has no row, so its name is
+    locked instead (then the second creator finds the first's order).
     """
-    if conn.dialect.name != "postgresql":
-        return
+    order_id = payload.get("id")
     source_id = payload.get("source_id")
     if source_id:
         serialise(conn, "order", project_id, str(source_id))
-    if payload.get("id") or source_id:
-        params = {
-            "project_id": project_id,
-            "order_id": payload.get("id"),
-            "source_id": source_id or None,
-        }
-        conn.execute(_ORDER_ROWS_LOCKED, params).all()
+    if not order_id and not source_id:
+        return None
+    params = {"project_id": project_id, "order_id": order_id, "source_id": source_id or None}
+    rows = [dict(row._mapping) for row in conn.execute(_ORDER_ROWS_LOCKED, params)]
+    if order_id:
+        by_id = [row for row in rows if row["id"] == order_id]
+        if not by_id:
+            raise NotFound("order", order_id)
+        return by_id[0]
+    return rows[0] if rows else None
 
 
 def _customer_metadata(customer: Mapping[str, Any]) -> Mapping[str, Any]:
