@@ -46,7 +46,7 @@ def _authenticate(request: Request, kind: str, id_header: str, token_header: str
     token = request.headers.get(token_header)
     if not app_id or not token:
         raise Unauthorized()
-    with _database(request).read() as conn:
+    with _database(request).single() as conn:
         project = projects.authenticate(conn, kind, app_id, token)
     if project is None:
         raise Unauthorized()
