@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 
 from voucherd.store import ids, stacking_rules
 from voucherd.store.errors import BusinessRuleViolation, NotFound
@@ -36,6 +36,14 @@ def render_category(row: Row[Any]) -> dict[str, Any]:
 
 def _select(project_id: str) -> Any:
     return select(categories).where(categories.c.project_id == project_id)
+
+
+# Built once (rendering a voucher or tier after each redemption loads its category):
+# constructing the statement per call cost more CPU than executing it.
+_BY_IDS = select(categories).where(
+    categories.c.project_id == bindparam("project_id"),
+    categories.c.id.in_(bindparam("ids", expanding=True)),
+)
 
 
 def create_category(
@@ -84,7 +92,7 @@ def categories_by_ids(
     wanted = sorted({cid for cid in category_ids if cid})
     if not wanted:
         return {}
-    rows = conn.execute(_select(project_id).where(categories.c.id.in_(wanted)))
+    rows = conn.execute(_BY_IDS, {"project_id": project_id, "ids": wanted})
     return {row.id: render_category(row) for row in rows}
 
 

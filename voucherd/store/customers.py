@@ -20,7 +20,9 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Select,
     and_,
+    bindparam,
     case,
     delete,
     false,
@@ -55,8 +57,31 @@ COUNTED_ORDER_STATUSES = ("PAID", "FULFILLED")
 Customer = dict[str, Any]
 
 
+# The statements every redemption runs are built once, here: constructing them per
+# call cost more CPU than executing them.
+_IN_PROJECT = customers.c.project_id == bindparam("project_id")
+_BY_ID = select(customers).where(_IN_PROJECT, customers.c.id == bindparam("ident"))
+_BY_SOURCE = select(customers).where(_IN_PROJECT, customers.c.source_id == bindparam("ident"))
+_LOCK = (
+    select(customers.c.id)
+    .where(_IN_PROJECT, customers.c.id == bindparam("ident"))
+    .with_for_update()
+)
+_INSERT = insert(customers)
+# SET takes the columns the parameters name; an UPDATE reserves those names, so the
+# WHERE binds are ``b_``-prefixed.
+_UPDATE = update(customers).where(
+    customers.c.project_id == bindparam("b_project_id"), customers.c.id == bindparam("b_id")
+)
+
+
 def _record(row: Any) -> Customer:
     return dict(row._mapping)
+
+
+def _one(conn: Connection, statement: Select[Any], project_id: str, ident: str) -> Customer | None:
+    row = conn.execute(statement, {"project_id": project_id, "ident": ident}).first()
+    return None if row is None else _record(row)
 
 
 def find_customer(conn: Connection, project_id: str, id_or_source_id: str) -> Customer | None:
@@ -65,11 +90,10 @@ def find_customer(conn: Connection, project_id: str, id_or_source_id: str) -> Cu
     The id is tried first, so a source_id that looks like another customer's id
     cannot shadow it.
     """
-    base = select(customers).where(customers.c.project_id == project_id)
-    row = conn.execute(base.where(customers.c.id == id_or_source_id)).first()
-    if row is None:
-        row = conn.execute(base.where(customers.c.source_id == id_or_source_id)).first()
-    return None if row is None else _record(row)
+    found = _one(conn, _BY_ID, project_id, id_or_source_id)
+    if found is None:
+        found = _one(conn, _BY_SOURCE, project_id, id_or_source_id)
+    return found
 
 
 def get_customer(conn: Connection, project_id: str, id_or_source_id: str) -> Customer:
@@ -123,7 +147,7 @@ def create_customer(
         "updated_at": None,
         **_columns(data),
     }
-    conn.execute(insert(customers).values(**values))
+    conn.execute(_INSERT, values)
     return values
 
 
@@ -144,18 +168,10 @@ def update_customer(
     data = _merged(customer["data"], payload)
     if data == customer["data"]:
         if conn.dialect.name == "postgresql":
-            conn.execute(
-                select(customers.c.id)
-                .where(customers.c.project_id == project_id, customers.c.id == customer["id"])
-                .with_for_update()
-            )
+            conn.execute(_LOCK, {"project_id": project_id, "ident": customer["id"]})
         return customer
     changes = {"data": data, "updated_at": now, **_columns(data)}
-    conn.execute(
-        update(customers)
-        .where(customers.c.project_id == project_id, customers.c.id == customer["id"])
-        .values(**changes)
-    )
+    conn.execute(_UPDATE, {"b_project_id": project_id, "b_id": customer["id"], **changes})
     return {**customer, **changes}
 
 
@@ -171,17 +187,13 @@ def upsert_customer(
     """
     customer_id = payload.get("id")
     if customer_id:
-        customer = conn.execute(
-            select(customers).where(
-                customers.c.project_id == project_id, customers.c.id == customer_id
-            )
-        ).first()
+        customer = _one(conn, _BY_ID, project_id, customer_id)
         if customer is None:
             raise NotFound(RESOURCE, customer_id)
-        return update_customer(conn, project_id, _record(customer), payload, now)
+        return update_customer(conn, project_id, customer, payload, now)
     source_id = payload.get("source_id")
     if source_id:
-        existing = _by_source_id(conn, project_id, source_id)
+        existing = _one(conn, _BY_SOURCE, project_id, source_id)
         if existing is not None:
             return update_customer(conn, project_id, existing, payload, now)
         # Race guard: on PostgreSQL two requests may both miss the source_id and
@@ -191,20 +203,11 @@ def upsert_customer(
             with conn.begin_nested():
                 return create_customer(conn, project_id, payload, now)
         except IntegrityError:
-            existing = _by_source_id(conn, project_id, source_id)
+            existing = _one(conn, _BY_SOURCE, project_id, source_id)
             if existing is None:
                 raise
             return update_customer(conn, project_id, existing, payload, now)
     return create_customer(conn, project_id, payload, now)
-
-
-def _by_source_id(conn: Connection, project_id: str, source_id: str) -> Customer | None:
-    row = conn.execute(
-        select(customers).where(
-            customers.c.project_id == project_id, customers.c.source_id == source_id
-        )
-    ).first()
-    return None if row is None else _record(row)
 
 
 def delete_customer(conn: Connection, project_id: str, id_or_source_id: str) -> None:

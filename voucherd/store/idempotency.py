@@ -19,12 +19,35 @@ import hashlib
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from voucherd.store.errors import VoucherdError
 from voucherd.store.schema import idempotency_keys
 
 TTL = dt.timedelta(hours=24)
+
+# Every redemption and rollback runs these, so they are built once, here:
+# constructing them per call cost more CPU than executing them.
+_KEY = (
+    idempotency_keys.c.project_id == bindparam("project_id"),
+    idempotency_keys.c.key == bindparam("key"),
+    idempotency_keys.c.endpoint == bindparam("endpoint"),
+)
+_LOOKUP = select(
+    idempotency_keys.c.request_hash,
+    idempotency_keys.c.status_code,
+    idempotency_keys.c.response,
+    idempotency_keys.c.expires_at,
+).where(*_KEY)
+_DELETE = delete(idempotency_keys).where(*_KEY)
+_INSERT = insert(idempotency_keys)
+# SET takes the columns the parameters name; an UPDATE reserves those names, so the
+# WHERE binds are ``b_``-prefixed.
+_UPDATE = update(idempotency_keys).where(
+    idempotency_keys.c.project_id == bindparam("b_project_id"),
+    idempotency_keys.c.key == bindparam("b_key"),
+    idempotency_keys.c.endpoint == bindparam("b_endpoint"),
+)
 
 
 class IdempotencyKeyReused(VoucherdError):
@@ -58,28 +81,12 @@ def lookup(
 
     Raises IdempotencyKeyReused when the key was used with another body.
     """
-    row = conn.execute(
-        select(
-            idempotency_keys.c.request_hash,
-            idempotency_keys.c.status_code,
-            idempotency_keys.c.response,
-            idempotency_keys.c.expires_at,
-        ).where(
-            idempotency_keys.c.project_id == project_id,
-            idempotency_keys.c.key == key,
-            idempotency_keys.c.endpoint == endpoint,
-        )
-    ).first()
+    where = {"project_id": project_id, "key": key, "endpoint": endpoint}
+    row = conn.execute(_LOOKUP, where).first()
     if row is None:
         return None
     if row.expires_at <= now:
-        conn.execute(
-            delete(idempotency_keys).where(
-                idempotency_keys.c.project_id == project_id,
-                idempotency_keys.c.key == key,
-                idempotency_keys.c.endpoint == endpoint,
-            )
-        )
+        conn.execute(_DELETE, where)
         return None
     if row.request_hash != digest:
         raise IdempotencyKeyReused(
@@ -107,19 +114,11 @@ def record(
         "expires_at": now + TTL,
     }
     updated = conn.execute(
-        update(idempotency_keys)
-        .where(
-            idempotency_keys.c.project_id == project_id,
-            idempotency_keys.c.key == key,
-            idempotency_keys.c.endpoint == endpoint,
-        )
-        .values(**values)
+        _UPDATE, {"b_project_id": project_id, "b_key": key, "b_endpoint": endpoint, **values}
     )
     if updated.rowcount == 0:
         conn.execute(
-            insert(idempotency_keys).values(
-                project_id=project_id, key=key, endpoint=endpoint, **values
-            )
+            _INSERT, {"project_id": project_id, "key": key, "endpoint": endpoint, **values}
         )
 
 

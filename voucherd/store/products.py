@@ -19,7 +19,17 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from voucherd.store.errors import BusinessRuleViolation, Duplicate, NotFound
@@ -38,8 +48,38 @@ SKU_DATA_FIELDS = ("sku", "currency", "attributes", "metadata", "image_url")
 Record = dict[str, Any]
 
 
+def _live_by_id_then_source_id(table: Table) -> tuple[Select[Any], ...]:
+    return tuple(
+        select(table).where(
+            table.c.project_id == bindparam("project_id"),
+            table.c.deleted_at.is_(None),
+            column == bindparam("ident"),
+        )
+        for column in (table.c.id, table.c.source_id)
+    )
+
+
+# Orders and redemptions look products and SKUs up on every call; their statements
+# are built once, here, as constructing them per call cost more CPU than running them.
+_LIVE_PRODUCT_BY = _live_by_id_then_source_id(products)
+_LIVE_SKU_BY = _live_by_id_then_source_id(skus)
+_PROJECT_CREATED_AT = select(projects.c.created_at).where(projects.c.id == bindparam("project_id"))
+
+
 def _record(row: Any) -> Record:
     return dict(row._mapping)
+
+
+def _first(
+    conn: Connection, statements: tuple[Select[Any], ...], project_id: str, ident: str
+) -> Record | None:
+    """The row the first of ``statements`` finds for ``ident``, or None."""
+    params = {"project_id": project_id, "ident": ident}
+    for statement in statements:
+        row = conn.execute(statement, params).first()
+        if row is not None:
+            return _record(row)
+    return None
 
 
 def is_shipping(id_or_source_id: str) -> bool:
@@ -48,9 +88,7 @@ def is_shipping(id_or_source_id: str) -> bool:
 
 
 def _shipping(conn: Connection, project_id: str) -> Record:
-    created_at = conn.execute(
-        select(projects.c.created_at).where(projects.c.id == project_id)
-    ).scalar_one()
+    created_at = conn.execute(_PROJECT_CREATED_AT, {"project_id": project_id}).scalar_one()
     return {
         "id": SHIPPING_PRODUCT_ID,
         "project_id": project_id,
@@ -77,14 +115,10 @@ def find_product(conn: Connection, project_id: str, id_or_source_id: str) -> Rec
     ``data`` (``attributes``, ``metadata``, ``image_url``). The shipping product is
     always found.
     """
-    row = conn.execute(_live_product(project_id).where(products.c.id == id_or_source_id)).first()
-    if row is None:
-        row = conn.execute(
-            _live_product(project_id).where(products.c.source_id == id_or_source_id)
-        ).first()
-    if row is None:
-        return _shipping(conn, project_id) if is_shipping(id_or_source_id) else None
-    return _record(row)
+    found = _first(conn, _LIVE_PRODUCT_BY, project_id, id_or_source_id)
+    if found is None and is_shipping(id_or_source_id):
+        return _shipping(conn, project_id)
+    return found
 
 
 def get_product(conn: Connection, project_id: str, id_or_source_id: str) -> Record:
@@ -312,12 +346,7 @@ def find_sku(conn: Connection, project_id: str, id_or_source_id: str) -> Record 
     Records carry ``id``, ``product_id``, ``source_id``, ``price`` and ``data``
     (``sku``, ``currency``, ``attributes``, ``metadata``, ``image_url``).
     """
-    row = conn.execute(_live_skus(project_id).where(skus.c.id == id_or_source_id)).first()
-    if row is None:
-        row = conn.execute(
-            _live_skus(project_id).where(skus.c.source_id == id_or_source_id)
-        ).first()
-    return None if row is None else _record(row)
+    return _first(conn, _LIVE_SKU_BY, project_id, id_or_source_id)
 
 
 def get_sku(conn: Connection, project_id: str, id_or_source_id: str) -> Record:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
 
 from voucherd.store import catalog, ids
 from voucherd.store.errors import BusinessRuleViolation, NotFound
@@ -22,6 +22,13 @@ from voucherd.store.schema import campaigns, promotion_stacks, promotion_tiers
 from voucherd.store.wire import iso
 
 PROMOTION = "PROMOTION"
+
+# Built once (rendering a tier after each redemption loads its campaign):
+# constructing the statement per call cost more CPU than executing it.
+_CAMPAIGNS_BY_IDS = select(campaigns).where(
+    campaigns.c.project_id == bindparam("project_id"),
+    campaigns.c.id.in_(bindparam("ids", expanding=True)),
+)
 
 
 def find_promotion_tier(
@@ -101,9 +108,7 @@ def render_tier(
 def _campaigns_by_id(conn: Connection, project_id: str, ids_: set[str]) -> dict[str, Row[Any]]:
     if not ids_:
         return {}
-    rows = conn.execute(
-        select(campaigns).where(campaigns.c.project_id == project_id, campaigns.c.id.in_(ids_))
-    )
+    rows = conn.execute(_CAMPAIGNS_BY_IDS, {"project_id": project_id, "ids": list(ids_)})
     return {row.id: row for row in rows}
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from voucherd.store import ids
 from voucherd.store.errors import NotFound
@@ -30,6 +30,37 @@ TTL_UNITS = {
 }
 DEFAULT_TTL = 7
 DEFAULT_TTL_UNIT = "DAYS"
+
+# Validations and redemptions run these statements on every call, so they are built
+# once, here: constructing them per call cost more CPU than executing them.
+_RESERVED = (
+    select(
+        sessions.c.related_object_id,
+        func.sum(sessions.c.quantity),
+        func.sum(sessions.c.credits),
+        func.sum(sessions.c.points),
+    )
+    .where(
+        sessions.c.project_id == bindparam("project_id"),
+        sessions.c.related_object_id.in_(bindparam("ids", expanding=True)),
+        sessions.c.expires_at > bindparam("now"),
+    )
+    .group_by(sessions.c.related_object_id)
+)
+_RESERVED_BY_OTHERS = _RESERVED.where(sessions.c.key != bindparam("own_key"))
+# SET takes the columns the parameters name; an UPDATE reserves those names, so the
+# WHERE binds are ``b_``-prefixed.
+_RESERVE_UPDATE = update(sessions).where(
+    sessions.c.project_id == bindparam("b_project_id"),
+    sessions.c.key == bindparam("b_key"),
+    sessions.c.related_object_id == bindparam("b_related_object_id"),
+)
+_RESERVE_INSERT = insert(sessions)
+_CONSUME = delete(sessions).where(
+    sessions.c.project_id == bindparam("project_id"),
+    sessions.c.key == bindparam("key"),
+    sessions.c.related_object_id.in_(bindparam("ids", expanding=True)),
+)
 
 
 @dataclass(frozen=True)
@@ -63,25 +94,14 @@ def reserved_by_others(
     wanted = list(related_ids)
     if not wanted:
         return {}
-    query = (
-        select(
-            sessions.c.related_object_id,
-            func.sum(sessions.c.quantity),
-            func.sum(sessions.c.credits),
-            func.sum(sessions.c.points),
-        )
-        .where(
-            sessions.c.project_id == project_id,
-            sessions.c.related_object_id.in_(wanted),
-            sessions.c.expires_at > now,
-        )
-        .group_by(sessions.c.related_object_id)
-    )
+    params = {"project_id": project_id, "ids": wanted, "now": now}
+    query = _RESERVED
     if own_key is not None:
-        query = query.where(sessions.c.key != own_key)
+        query = _RESERVED_BY_OTHERS
+        params["own_key"] = own_key
     return {
         row[0]: Reserved(int(row[1] or 0), int(row[2] or 0), int(row[3] or 0))
-        for row in conn.execute(query)
+        for row in conn.execute(query, params)
     }
 
 
@@ -105,36 +125,26 @@ def reserve(
         "expires_at": expires_at,
     }
     updated = conn.execute(
-        update(sessions)
-        .where(
-            sessions.c.project_id == project_id,
-            sessions.c.key == key,
-            sessions.c.related_object_id == related_id,
-        )
-        .values(**values)
+        _RESERVE_UPDATE,
+        {"b_project_id": project_id, "b_key": key, "b_related_object_id": related_id, **values},
     )
     if updated.rowcount == 0:
         conn.execute(
-            insert(sessions).values(
-                id=ids.new_id("ssnr"),
-                project_id=project_id,
-                key=key,
-                related_object_id=related_id,
-                created_at=now,
+            _RESERVE_INSERT,
+            {
+                "id": ids.new_id("ssnr"),
+                "project_id": project_id,
+                "key": key,
+                "related_object_id": related_id,
+                "created_at": now,
                 **values,
-            )
+            },
         )
 
 
 def consume(conn: Connection, project_id: str, key: str, related_ids: Iterable[str]) -> None:
     """Drop the reservations of ``key`` on the redeemed objects (the redemption used them)."""
-    conn.execute(
-        delete(sessions).where(
-            sessions.c.project_id == project_id,
-            sessions.c.key == key,
-            sessions.c.related_object_id.in_(list(related_ids)),
-        )
-    )
+    conn.execute(_CONSUME, {"project_id": project_id, "key": key, "ids": list(related_ids)})
 
 
 def release(conn: Connection, project_id: str, key: str, related_id: str, now: dt.datetime) -> None:

@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from voucherd.engine.rules import validate_rule_definition
@@ -50,14 +50,31 @@ def check_rule_definition(rules: Mapping[str, Any]) -> None:
 _DOC_FIELDS = ("rules", "bundle_rules", "error", "applicable_to", "type", "context_type")
 
 
+# Every validation and redemption reads the rules of its objects; these statements
+# are built once, as constructing them per call cost more CPU than executing them.
+_COUNTS = (
+    select(assignments.c.rule_id, func.count())
+    .where(
+        assignments.c.project_id == bindparam("project_id"),
+        assignments.c.rule_id.in_(bindparam("ids", expanding=True)),
+    )
+    .group_by(assignments.c.rule_id)
+)
+_RULES_FOR_OBJECTS = (
+    select(assignments.c.related_object_id, validation_rules)
+    .join(validation_rules, validation_rules.c.id == assignments.c.rule_id)
+    .where(
+        assignments.c.project_id == bindparam("project_id"),
+        assignments.c.related_object_id.in_(bindparam("ids", expanding=True)),
+    )
+    .order_by(assignments.c.created_at, assignments.c.id)
+)
+
+
 def _assignment_counts(conn: Connection, project_id: str, rule_ids: list[str]) -> dict[str, int]:
     if not rule_ids:
         return {}
-    rows = conn.execute(
-        select(assignments.c.rule_id, func.count())
-        .where(assignments.c.project_id == project_id, assignments.c.rule_id.in_(rule_ids))
-        .group_by(assignments.c.rule_id)
-    )
+    rows = conn.execute(_COUNTS, {"project_id": project_id, "ids": rule_ids})
     return {row[0]: int(row[1]) for row in rows}
 
 
@@ -342,17 +359,7 @@ def rules_for_objects(
     result: dict[str, list[dict[str, Any]]] = {object_id: [] for object_id in wanted}
     if not wanted:
         return result
-    rows = list(
-        conn.execute(
-            select(assignments.c.related_object_id, validation_rules)
-            .join(validation_rules, validation_rules.c.id == assignments.c.rule_id)
-            .where(
-                assignments.c.project_id == project_id,
-                assignments.c.related_object_id.in_(wanted),
-            )
-            .order_by(assignments.c.created_at, assignments.c.id)
-        )
-    )
+    rows = list(conn.execute(_RULES_FOR_OBJECTS, {"project_id": project_id, "ids": wanted}))
     counts = _assignment_counts(conn, project_id, sorted({row.id for row in rows}))
     for row in rows:
         result[row.related_object_id].append(_render(row, counts.get(row.id, 0)))
