@@ -37,7 +37,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Row,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.sql.dml import Update
 
 from voucherd.store import customers, ids, orders, promotion_tiers, stacking_rules
 from voucherd.store import vouchers as voucher_store
@@ -53,6 +64,74 @@ from voucherd.store.wire import iso
 ROLLBACK_WINDOW_MONTHS = 3
 
 r = redemptions.c
+v = vouchers.c
+pt = tiers_table.c
+o = orders_table.c
+
+# The statements every rollback runs, built once and executed with a params dict
+# (UPDATE parameters carry a ``b_`` prefix: SET reserves the column names).
+_IN_PROJECT = r.project_id == bindparam("project_id")
+_REDEMPTION = select(redemptions).where(_IN_PROJECT, r.id == bindparam("id"))
+_CHILDREN = (
+    select(redemptions)
+    .where(_IN_PROJECT, r.parent_id == bindparam("parent_id"), r.object == "redemption")
+    .order_by(r.id)
+)
+_THE_REDEMPTION = (r.project_id == bindparam("b_project_id"), r.id == bindparam("b_id"))
+# Race guard: of concurrent rollbacks exactly one matches the SUCCEEDED row; on
+# PostgreSQL the others wait for its commit and then match nothing.
+_CLAIM = (
+    update(redemptions)
+    .where(*_THE_REDEMPTION, r.status == "SUCCEEDED")
+    .values(status="ROLLED_BACK")
+)
+_MARK = update(redemptions).where(*_THE_REDEMPTION).values(data=bindparam("b_data"))
+_LOCK_CARDS = (
+    select(v.id)
+    .where(v.project_id == bindparam("project_id"), v.id.in_(bindparam("ids", expanding=True)))
+    .order_by(v.id)
+    .with_for_update()
+)
+
+
+def _restore(table: Table, *guards: ColumnElement[bool], **values: Any) -> Update:
+    """Give one row one unit back (and ``values``).
+
+    Guards: counters never go below zero (they only fire on a bug).
+    """
+    c = table.c
+    return (
+        update(table)
+        .where(
+            c.project_id == bindparam("b_project_id"),
+            c.id == bindparam("b_id"),
+            c.redeemed_quantity >= 1,
+            *guards,
+        )
+        .values(redeemed_quantity=c.redeemed_quantity - 1, **values)
+    )
+
+
+_credits: BindParameter[int] = bindparam("b_credits")
+_points: BindParameter[int] = bindparam("b_points")
+_RESTORE_VOUCHER = _restore(
+    vouchers,
+    v.redeemed_amount >= _credits,
+    v.redeemed_points >= _points,
+    redeemed_amount=v.redeemed_amount - _credits,
+    redeemed_points=v.redeemed_points - _points,
+    updated_at=bindparam("b_now"),
+)
+_RESTORE_TIER = _restore(tiers_table)
+_VOUCHER = select(vouchers).where(v.id == bindparam("id"))
+_TIER = select(tiers_table).where(pt.id == bindparam("id"))
+_LOCK_ORDER = (
+    select(o.id)
+    .where(o.project_id == bindparam("project_id"), o.id == bindparam("id"))
+    .with_for_update()
+)
+_INSERT_RECORD = insert(redemptions)
+_INSERT_LEDGER = insert(voucher_transactions)
 
 
 @dataclass(frozen=True)
@@ -128,7 +207,7 @@ class _Rollback:
     def target(self, redemption_id: str, *, stacked: bool) -> Row[Any]:
         """The redemption to undo, after the structural checks (raised, nothing stored)."""
         row = self.conn.execute(
-            select(redemptions).where(r.project_id == self.project_id, r.id == redemption_id)
+            _REDEMPTION, {"project_id": self.project_id, "id": redemption_id}
         ).first()
         if row is None:
             raise NotFound("redemption", redemption_id)
@@ -290,29 +369,30 @@ class _Rollback:
         related_object_id: str | None = None,
     ) -> None:
         self.conn.execute(
-            insert(redemptions).values(
-                id=record_id,
-                project_id=self.project_id,
-                object="redemption_rollback",
-                date=self.now,
-                result=result,
-                status=status,
-                parent_id=parent_id,
-                redemption_id=row.id,
-                related_object_type=row.related_object_type,
-                related_object_id=related_object_id or row.related_object_id,
-                voucher_id=row.voucher_id,
-                voucher_code=row.voucher_code,
-                promotion_tier_id=row.promotion_tier_id,
-                campaign_id=row.campaign_id,
-                campaign_name=row.campaign_name,
-                customer_id=row.customer_id,
-                order_id=row.order_id,
-                tracking_id=self.tracking_id(row),
-                failure_code=failure_code,
-                amount=amount,
-                data=wire,
-            )
+            _INSERT_RECORD,
+            {
+                "id": record_id,
+                "project_id": self.project_id,
+                "object": "redemption_rollback",
+                "date": self.now,
+                "result": result,
+                "status": status,
+                "parent_id": parent_id,
+                "redemption_id": row.id,
+                "related_object_type": row.related_object_type,
+                "related_object_id": related_object_id or row.related_object_id,
+                "voucher_id": row.voucher_id,
+                "voucher_code": row.voucher_code,
+                "promotion_tier_id": row.promotion_tier_id,
+                "campaign_id": row.campaign_id,
+                "campaign_name": row.campaign_name,
+                "customer_id": row.customer_id,
+                "order_id": row.order_id,
+                "tracking_id": self.tracking_id(row),
+                "failure_code": failure_code,
+                "amount": amount,
+                "data": wire,
+            },
         )
 
     def mark_rolled_back(self, row: Row[Any], rollback_id: str, mode: str) -> None:
@@ -330,23 +410,13 @@ class _Rollback:
         related.setdefault("redemptions", [])
         data["related_redemptions"] = related
         data["status"] = "ROLLED_BACK"
-        self.conn.execute(
-            update(redemptions)
-            .where(r.project_id == self.project_id, r.id == row.id)
-            .values(data=data)
-        )
+        self.conn.execute(_MARK, {"b_project_id": self.project_id, "b_id": row.id, "b_data": data})
 
     # -- undoing ---------------------------------------------------------------------
 
     def claim(self, row: Row[Any]) -> bool:
         """Move ``status`` SUCCEEDED → ROLLED_BACK; False when someone else did first."""
-        # Race guard: of concurrent rollbacks exactly one matches the SUCCEEDED row;
-        # on PostgreSQL the others wait for its commit and then match nothing.
-        claimed = self.conn.execute(
-            update(redemptions)
-            .where(r.project_id == self.project_id, r.id == row.id, r.status == "SUCCEEDED")
-            .values(status="ROLLED_BACK")
-        )
+        claimed = self.conn.execute(_CLAIM, {"b_project_id": self.project_id, "b_id": row.id})
         return claimed.rowcount == 1
 
     def restore(self, row: Row[Any]) -> tuple[int, int]:
@@ -355,37 +425,22 @@ class _Rollback:
         credits = int((original.get("gift") or {}).get("amount") or 0)
         points = int((original.get("loyalty_card") or {}).get("points") or 0)
         if row.voucher_id is not None:
-            v = vouchers.c
-            # Guards: counters never go below zero (they only fire on a bug).
             restored = self.conn.execute(
-                update(vouchers)
-                .where(
-                    v.project_id == self.project_id,
-                    v.id == row.voucher_id,
-                    v.redeemed_quantity >= 1,
-                    v.redeemed_amount >= credits,
-                    v.redeemed_points >= points,
-                )
-                .values(
-                    redeemed_quantity=v.redeemed_quantity - 1,
-                    redeemed_amount=v.redeemed_amount - credits,
-                    redeemed_points=v.redeemed_points - points,
-                    updated_at=self.now,
-                )
+                _RESTORE_VOUCHER,
+                {
+                    "b_project_id": self.project_id,
+                    "b_id": row.voucher_id,
+                    "b_credits": credits,
+                    "b_points": points,
+                    "b_now": self.now,
+                },
             )
             if restored.rowcount != 1:
                 raise RuntimeError(f"guarded update refused for voucher {row.voucher_id}")
             self.ledger(row, credits, points)
         elif row.promotion_tier_id is not None:
-            t = tiers_table.c
             restored = self.conn.execute(
-                update(tiers_table)
-                .where(
-                    t.project_id == self.project_id,
-                    t.id == row.promotion_tier_id,
-                    t.redeemed_quantity >= 1,
-                )
-                .values(redeemed_quantity=t.redeemed_quantity - 1)
+                _RESTORE_TIER, {"b_project_id": self.project_id, "b_id": row.promotion_tier_id}
             )
             if restored.rowcount != 1:
                 raise RuntimeError(f"guarded update refused for tier {row.promotion_tier_id}")
@@ -395,7 +450,7 @@ class _Rollback:
         """The CREDITS_REFUND / POINTS_REFUND transaction, with the balance after it."""
         if not (credits or points):
             return
-        card = self.conn.execute(select(vouchers).where(vouchers.c.id == row.voucher_id)).one()
+        card = self.conn.execute(_VOUCHER, {"id": row.voucher_id}).one()
         if credits:
             kind, amount = "CREDITS_REFUND", credits
             balance = voucher_store.gift_balance(card)
@@ -403,33 +458,30 @@ class _Rollback:
             kind, amount = "POINTS_REFUND", points
             balance = voucher_store.loyalty_balance(card)
         self.conn.execute(
-            insert(voucher_transactions).values(
-                id=ids.new_id("vtx"),
-                project_id=self.project_id,
-                voucher_id=card.id,
-                type=kind,
-                amount=amount,
-                balance=balance,
-                redemption_id=row.id,
-                data={"reason": self.request.reason, "source_id": None},
-                created_at=self.now,
-            )
+            _INSERT_LEDGER,
+            {
+                "id": ids.new_id("vtx"),
+                "project_id": self.project_id,
+                "voucher_id": card.id,
+                "type": kind,
+                "amount": amount,
+                "balance": balance,
+                "redemption_id": row.id,
+                "data": {"reason": self.request.reason, "source_id": None},
+                "created_at": self.now,
+            },
         )
 
     def related_view(self, row: Row[Any]) -> dict[str, Any]:
         """The voucher / tier as it is after the rollback."""
         if row.voucher_id is not None:
-            voucher = self.conn.execute(
-                select(vouchers).where(vouchers.c.id == row.voucher_id)
-            ).one()
+            voucher = self.conn.execute(_VOUCHER, {"id": row.voucher_id}).one()
             view = voucher_store.voucher_json(
                 self.conn, self.project_id, voucher, with_assignments=False
             )
             return {"voucher": view, "promotion_tier": None}
         if row.promotion_tier_id is not None:
-            tier = self.conn.execute(
-                select(tiers_table).where(tiers_table.c.id == row.promotion_tier_id)
-            ).first()
+            tier = self.conn.execute(_TIER, {"id": row.promotion_tier_id}).first()
             if tier is not None:
                 view = promotion_tiers.tier_json(self.conn, self.project_id, tier)
                 return {"voucher": None, "promotion_tier": view}
@@ -457,13 +509,7 @@ class _Rollback:
         if is_parent:
             children = list(
                 self.conn.execute(
-                    select(redemptions)
-                    .where(
-                        r.project_id == self.project_id,
-                        r.parent_id == target.id,
-                        r.object == "redemption",
-                    )
-                    .order_by(r.id)
+                    _CHILDREN, {"project_id": self.project_id, "parent_id": target.id}
                 )
             )
             for child in children:
@@ -474,12 +520,7 @@ class _Rollback:
         # Lock the cards in id order, as redeem does, before their counters move.
         card_ids = sorted({c.voucher_id for c in children if c.voucher_id is not None})
         if card_ids:
-            self.conn.execute(
-                select(vouchers.c.id)
-                .where(vouchers.c.project_id == self.project_id, vouchers.c.id.in_(card_ids))
-                .order_by(vouchers.c.id)
-                .with_for_update()
-            ).all()
+            self.conn.execute(_LOCK_CARDS, {"project_id": self.project_id, "ids": card_ids}).all()
         mode = stacking_rules.effective_stacking_rules(self.conn, self.project_id)[
             "redeemables_rollback_order_mode"
         ]
@@ -559,13 +600,7 @@ class _Rollback:
             return None
         # Lock the order row: its JSON map is read, changed and written back, and
         # another rollback on the same order must not lose this entry (PostgreSQL).
-        self.conn.execute(
-            select(orders_table.c.id)
-            .where(
-                orders_table.c.project_id == self.project_id, orders_table.c.id == target.order_id
-            )
-            .with_for_update()
-        ).all()
+        self.conn.execute(_LOCK_ORDER, {"project_id": self.project_id, "id": target.order_id}).all()
         entry: dict[str, Any] = {"rollback_date": iso(self.now)}
         if parent_rollback_id is not None:
             entry["rollback_id"] = parent_rollback_id
