@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Connection, bindparam, func, or_, select
 
 from voucherd.store import customers
 from voucherd.store.errors import InvalidQueryParams, NotFound
@@ -23,6 +23,7 @@ from voucherd.store.schema import campaigns, redemptions, vouchers
 RESULTS = ("SUCCESS", "FAILURE")
 
 r = redemptions.c
+v = vouchers.c
 
 # Public ``filters`` fields (BEHAVIOR.md §4.1) → columns.
 REDEMPTION_FIELDS: dict[str, ColumnElement[Any]] = {
@@ -54,11 +55,31 @@ REDEMPTION_ORDERS: dict[str, ColumnElement[Any]] = {
 }
 
 
+# Statements and clauses built once, executed with a params dict.
+_IN_PROJECT = r.project_id == bindparam("project_id")
+_DATA = select(r.data).where(_IN_PROJECT, r.id == bindparam("id"))
+_DOCUMENTS = select(r.id, r.data).where(_IN_PROJECT, r.id.in_(bindparam("ids", expanding=True)))
+_PAGE_IDS = select(r.id)
+_COUNT = select(func.count()).select_from(redemptions)
+_code: BindParameter[str] = bindparam("code")
+_VOUCHER = (
+    select(v.id, v.code, v.quantity, v.redeemed_quantity)
+    .where(
+        v.project_id == bindparam("project_id"),
+        v.deleted_at.is_(None),
+        or_(v.code == _code, v.id == _code),
+    )
+    .order_by((v.code == _code).desc())
+)
+_OF_VOUCHER = (_IN_PROJECT, r.voucher_id == bindparam("voucher_id"))
+_HISTORY_IDS = select(r.id).where(*_OF_VOUCHER).order_by(r.date.desc(), r.id.desc())
+_HISTORY_PAGE = _HISTORY_IDS.limit(bindparam("limit")).offset(bindparam("offset"))
+_HISTORY_COUNT = _COUNT.where(*_OF_VOUCHER)
+
+
 def find_redemption(conn: Connection, project_id: str, redemption_id: str) -> dict[str, Any] | None:
     """The wire representation of a redemption or rollback, or None."""
-    row = conn.execute(
-        select(r.data).where(r.project_id == project_id, r.id == redemption_id)
-    ).first()
+    row = conn.execute(_DATA, {"project_id": project_id, "id": redemption_id}).first()
     return None if row is None else dict(row.data)
 
 
@@ -75,9 +96,7 @@ def _documents(conn: Connection, project_id: str, record_ids: list[str]) -> list
     """The wire objects of ``record_ids``, in that order."""
     if not record_ids:
         return []
-    rows = conn.execute(
-        select(r.id, r.data).where(r.project_id == project_id, r.id.in_(record_ids))
-    )
+    rows = conn.execute(_DOCUMENTS, {"project_id": project_id, "ids": record_ids})
     by_id = {row.id: dict(row.data) for row in rows}
     return [by_id[i] for i in record_ids if i in by_id]
 
@@ -117,7 +136,7 @@ def list_redemptions(
     Ties on the sort key break on ``id`` so pages never overlap.
     """
     where: list[ColumnElement[bool]] = [
-        r.project_id == project_id,
+        _IN_PROJECT,
         date_range_clause(query, r.date),
         *_shortcuts(conn, project_id, query),
     ]
@@ -125,15 +144,10 @@ def list_redemptions(
     if clause is not None:
         where.append(clause)
     order_by = ordering(query, REDEMPTION_ORDERS, "-created_at", r.id)
-    ids = [
-        row.id
-        for row in conn.execute(
-            select(r.id).where(*where).order_by(*order_by).limit(query.limit).offset(query.offset)
-        )
-    ]
-    total = int(
-        conn.execute(select(func.count()).select_from(redemptions).where(*where)).scalar_one()
-    )
+    params = {"project_id": project_id}
+    page = _PAGE_IDS.where(*where).order_by(*order_by).limit(query.limit).offset(query.offset)
+    ids = [row.id for row in conn.execute(page, params)]
+    total = int(conn.execute(_COUNT.where(*where), params).scalar_one())
     return _documents(conn, project_id, ids), total
 
 
@@ -152,25 +166,16 @@ def voucher_history(
     ``redeemed_quantity`` is the voucher's counter (net of rollbacks). Without
     ``limit`` every entry is returned. A deleted voucher is 404.
     """
-    voucher = conn.execute(
-        select(vouchers.c.id, vouchers.c.code, vouchers.c.quantity, vouchers.c.redeemed_quantity)
-        .where(
-            vouchers.c.project_id == project_id,
-            vouchers.c.deleted_at.is_(None),
-            or_(vouchers.c.code == code_or_id, vouchers.c.id == code_or_id),
-        )
-        .order_by((vouchers.c.code == code_or_id).desc())
-    ).first()
+    voucher = conn.execute(_VOUCHER, {"project_id": project_id, "code": code_or_id}).first()
     if voucher is None:
         raise NotFound("voucher", code_or_id)
-    where = [r.project_id == project_id, r.voucher_id == voucher.id]
-    ids_query = select(r.id).where(*where).order_by(r.date.desc(), r.id.desc())
-    if limit is not None:
-        ids_query = ids_query.limit(limit).offset(offset)
-    ids = [row.id for row in conn.execute(ids_query)]
-    total = int(
-        conn.execute(select(func.count()).select_from(redemptions).where(*where)).scalar_one()
-    )
+    params = {"project_id": project_id, "voucher_id": voucher.id}
+    if limit is None:
+        ids = [row.id for row in conn.execute(_HISTORY_IDS, params)]
+    else:
+        paged = {**params, "limit": limit, "offset": offset}
+        ids = [row.id for row in conn.execute(_HISTORY_PAGE, paged)]
+    total = int(conn.execute(_HISTORY_COUNT, params).scalar_one())
     return {
         "quantity": voucher.quantity,
         "redeemed_quantity": int(voucher.redeemed_quantity),

@@ -21,12 +21,13 @@ Refusals, and what they leave behind:
     400 invalid_order              ┘ order ≠ redemption's      nothing else
 
 Concurrency: the winner is decided by one guarded UPDATE of the redemption's
-``status`` (``WHERE status = 'SUCCEEDED'``) *before* anything else is written. On
-PostgreSQL a concurrent second rollback blocks on that row until the first
-commits, then matches no row and records its ``rrf_``; SQLite's BEGIN IMMEDIATE
-serialises them outright. Locks are then taken in the order redeem takes them —
-customer, vouchers (``FOR UPDATE``, id order), order — so a rollback racing
-redemptions of the same cards can wait but never deadlock.
+``status`` (``WHERE status = 'SUCCEEDED'``, writing its ROLLED_BACK wire object
+too) *before* anything else is written. On PostgreSQL a concurrent second
+rollback blocks on that row until the first commits, then matches no row and
+records its ``rrf_``; SQLite's BEGIN IMMEDIATE serialises them outright.
+Locks are then taken in the order redeem takes them — customer, vouchers
+(``FOR UPDATE``, id order), order — so a rollback racing redemptions of the
+same cards can wait but never deadlock.
 """
 
 from __future__ import annotations
@@ -37,7 +38,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Row,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from voucherd.store import customers, ids, orders, promotion_tiers, stacking_rules
 from voucherd.store import vouchers as voucher_store
@@ -53,6 +65,76 @@ from voucherd.store.wire import iso
 ROLLBACK_WINDOW_MONTHS = 3
 
 r = redemptions.c
+v = vouchers.c
+pt = tiers_table.c
+o = orders_table.c
+
+# The statements every rollback runs, built once and executed with a params dict
+# (UPDATE parameters carry a ``b_`` prefix: SET reserves the column names).
+_IN_PROJECT = r.project_id == bindparam("project_id")
+_REDEMPTION = select(redemptions).where(_IN_PROJECT, r.id == bindparam("id"))
+_CHILDREN = (
+    select(redemptions)
+    .where(_IN_PROJECT, r.parent_id == bindparam("parent_id"), r.object == "redemption")
+    .order_by(r.id)
+)
+# Race guard: of concurrent rollbacks exactly one matches the SUCCEEDED row; on
+# PostgreSQL the others wait for its commit and then match nothing.
+_CLAIM = (
+    update(redemptions)
+    .where(
+        r.project_id == bindparam("b_project_id"),
+        r.id == bindparam("b_id"),
+        r.status == "SUCCEEDED",
+    )
+    .values(status="ROLLED_BACK", data=bindparam("b_data"))
+)
+_LOCK_CARDS = (
+    select(v.id)
+    .where(v.project_id == bindparam("project_id"), v.id.in_(bindparam("ids", expanding=True)))
+    .order_by(v.id)
+    .with_for_update()
+)
+
+
+def _restore(table: Table, *guards: ColumnElement[bool], **values: Any) -> ReturningUpdate[Any]:
+    """Give one row one unit back (and ``values``), returning the row as it is then.
+
+    Guards: counters never go below zero (they only fire on a bug).
+    """
+    c = table.c
+    return (
+        update(table)
+        .where(
+            c.project_id == bindparam("b_project_id"),
+            c.id == bindparam("b_id"),
+            c.redeemed_quantity >= 1,
+            *guards,
+        )
+        .values(redeemed_quantity=c.redeemed_quantity - 1, **values)
+        .returning(*c)
+    )
+
+
+_credits: BindParameter[int] = bindparam("b_credits")
+_points: BindParameter[int] = bindparam("b_points")
+_RESTORE_VOUCHER = _restore(
+    vouchers,
+    v.redeemed_amount >= _credits,
+    v.redeemed_points >= _points,
+    redeemed_amount=v.redeemed_amount - _credits,
+    redeemed_points=v.redeemed_points - _points,
+    updated_at=bindparam("b_now"),
+)
+_RESTORE_TIER = _restore(tiers_table)
+_LOCK_ORDER = (
+    select(orders_table)
+    .where(o.project_id == bindparam("project_id"), o.id == bindparam("id"))
+    .with_for_update()
+)
+_LOCK_ORDER_ID = _LOCK_ORDER.with_only_columns(o.id)
+_INSERT_RECORD = insert(redemptions)
+_INSERT_LEDGER = insert(voucher_transactions)
 
 
 @dataclass(frozen=True)
@@ -122,13 +204,16 @@ class _Rollback:
         self.request = request
         self.now = now
         self.channel = {"channel_id": caller.channel_id, "channel_type": caller.channel_type}
+        # Read once per request: customers by id, vouchers and tiers as restored.
+        self.customers: dict[str, dict[str, Any] | None] = {}
+        self.restored: dict[str, Row[Any]] = {}
 
     # -- checks ----------------------------------------------------------------------
 
     def target(self, redemption_id: str, *, stacked: bool) -> Row[Any]:
         """The redemption to undo, after the structural checks (raised, nothing stored)."""
         row = self.conn.execute(
-            select(redemptions).where(r.project_id == self.project_id, r.id == redemption_id)
+            _REDEMPTION, {"project_id": self.project_id, "id": redemption_id}
         ).first()
         if row is None:
             raise NotFound("redemption", redemption_id)
@@ -227,8 +312,17 @@ class _Rollback:
             "voucher": original.get("voucher"),
             "promotion_tier": original.get("promotion_tier"),
         }
-        self.insert(
-            row, record_id, wire, result="FAILURE", status="FAILED", failure_code=key, amount=None
+        self.conn.execute(
+            _INSERT_RECORD,
+            self.record(
+                row,
+                record_id,
+                wire,
+                result="FAILURE",
+                status="FAILED",
+                failure_code=key,
+                amount=None,
+            ),
         )
         error = RollbackFailed(
             key,
@@ -247,7 +341,11 @@ class _Rollback:
     def simple_customer(self, customer_id: str | None) -> dict[str, Any] | None:
         if customer_id is None:
             return None
-        found = customers.find_customer(self.conn, self.project_id, customer_id)
+        if customer_id not in self.customers:
+            self.customers[customer_id] = customers.find_customer(
+                self.conn, self.project_id, customer_id
+            )
+        found = self.customers[customer_id]
         if found is None:
             return None
         return {
@@ -276,7 +374,7 @@ class _Rollback:
             "related_object_id": row.related_object_id,
         }
 
-    def insert(
+    def record(
         self,
         row: Row[Any],
         record_id: str,
@@ -288,38 +386,37 @@ class _Rollback:
         failure_code: str | None = None,
         parent_id: str | None = None,
         related_object_id: str | None = None,
-    ) -> None:
-        self.conn.execute(
-            insert(redemptions).values(
-                id=record_id,
-                project_id=self.project_id,
-                object="redemption_rollback",
-                date=self.now,
-                result=result,
-                status=status,
-                parent_id=parent_id,
-                redemption_id=row.id,
-                related_object_type=row.related_object_type,
-                related_object_id=related_object_id or row.related_object_id,
-                voucher_id=row.voucher_id,
-                voucher_code=row.voucher_code,
-                promotion_tier_id=row.promotion_tier_id,
-                campaign_id=row.campaign_id,
-                campaign_name=row.campaign_name,
-                customer_id=row.customer_id,
-                order_id=row.order_id,
-                tracking_id=self.tracking_id(row),
-                failure_code=failure_code,
-                amount=amount,
-                data=wire,
-            )
-        )
+    ) -> dict[str, Any]:
+        """The ``redemptions`` row of a rollback record (for :data:`_INSERT_RECORD`)."""
+        return {
+            "id": record_id,
+            "project_id": self.project_id,
+            "object": "redemption_rollback",
+            "date": self.now,
+            "result": result,
+            "status": status,
+            "parent_id": parent_id,
+            "redemption_id": row.id,
+            "related_object_type": row.related_object_type,
+            "related_object_id": related_object_id or row.related_object_id,
+            "voucher_id": row.voucher_id,
+            "voucher_code": row.voucher_code,
+            "promotion_tier_id": row.promotion_tier_id,
+            "campaign_id": row.campaign_id,
+            "campaign_name": row.campaign_name,
+            "customer_id": row.customer_id,
+            "order_id": row.order_id,
+            "tracking_id": self.tracking_id(row),
+            "failure_code": failure_code,
+            "amount": amount,
+            "data": wire,
+        }
 
-    def mark_rolled_back(self, row: Row[Any], rollback_id: str, mode: str) -> None:
+    def rolled_back(self, row: Row[Any], rollback_id: str, mode: str) -> dict[str, Any]:
         """The original's wire object: ROLLED_BACK, with the rollback linked.
 
-        Only the winner of the guarded status update gets here, holding the row
-        (PostgreSQL row lock, SQLite database lock), so read-modify-write is safe.
+        Written by the claim itself, so only its winner stores it, holding the row
+        (PostgreSQL row lock, SQLite database lock): read-modify-write is safe.
         """
         data = dict(row.data)
         related = dict(data.get("related_redemptions") or {})
@@ -330,24 +427,23 @@ class _Rollback:
         related.setdefault("redemptions", [])
         data["related_redemptions"] = related
         data["status"] = "ROLLED_BACK"
-        self.conn.execute(
-            update(redemptions)
-            .where(r.project_id == self.project_id, r.id == row.id)
-            .values(data=data)
-        )
+        return data
 
     # -- undoing ---------------------------------------------------------------------
 
-    def claim(self, row: Row[Any]) -> bool:
-        """Move ``status`` SUCCEEDED → ROLLED_BACK; False when someone else did first."""
-        # Race guard: of concurrent rollbacks exactly one matches the SUCCEEDED row;
-        # on PostgreSQL the others wait for its commit and then match nothing.
-        claimed = self.conn.execute(
-            update(redemptions)
-            .where(r.project_id == self.project_id, r.id == row.id, r.status == "SUCCEEDED")
-            .values(status="ROLLED_BACK")
-        )
-        return claimed.rowcount == 1
+    def claim(self, rows: list[Row[Any]], rollback_ids: dict[str, str], mode: str) -> bool:
+        """Move every row SUCCEEDED → ROLLED_BACK; False when one was not SUCCEEDED."""
+        params = [
+            {
+                "b_project_id": self.project_id,
+                "b_id": row.id,
+                "b_data": self.rolled_back(row, rollback_ids[row.id], mode),
+            }
+            for row in rows
+        ]
+        if not params:
+            return True
+        return self.conn.execute(_CLAIM, params).rowcount == len(params)
 
     def restore(self, row: Row[Any]) -> tuple[int, int]:
         """Give back what ``row`` consumed; returns (credits, points) returned."""
@@ -355,47 +451,33 @@ class _Rollback:
         credits = int((original.get("gift") or {}).get("amount") or 0)
         points = int((original.get("loyalty_card") or {}).get("points") or 0)
         if row.voucher_id is not None:
-            v = vouchers.c
-            # Guards: counters never go below zero (they only fire on a bug).
-            restored = self.conn.execute(
-                update(vouchers)
-                .where(
-                    v.project_id == self.project_id,
-                    v.id == row.voucher_id,
-                    v.redeemed_quantity >= 1,
-                    v.redeemed_amount >= credits,
-                    v.redeemed_points >= points,
-                )
-                .values(
-                    redeemed_quantity=v.redeemed_quantity - 1,
-                    redeemed_amount=v.redeemed_amount - credits,
-                    redeemed_points=v.redeemed_points - points,
-                    updated_at=self.now,
-                )
-            )
-            if restored.rowcount != 1:
+            card = self.conn.execute(
+                _RESTORE_VOUCHER,
+                {
+                    "b_project_id": self.project_id,
+                    "b_id": row.voucher_id,
+                    "b_credits": credits,
+                    "b_points": points,
+                    "b_now": self.now,
+                },
+            ).first()
+            if card is None:
                 raise RuntimeError(f"guarded update refused for voucher {row.voucher_id}")
-            self.ledger(row, credits, points)
+            self.restored[card.id] = card
+            self.ledger(row, card, credits, points)
         elif row.promotion_tier_id is not None:
-            t = tiers_table.c
-            restored = self.conn.execute(
-                update(tiers_table)
-                .where(
-                    t.project_id == self.project_id,
-                    t.id == row.promotion_tier_id,
-                    t.redeemed_quantity >= 1,
-                )
-                .values(redeemed_quantity=t.redeemed_quantity - 1)
-            )
-            if restored.rowcount != 1:
+            tier = self.conn.execute(
+                _RESTORE_TIER, {"b_project_id": self.project_id, "b_id": row.promotion_tier_id}
+            ).first()
+            if tier is None:
                 raise RuntimeError(f"guarded update refused for tier {row.promotion_tier_id}")
+            self.restored[tier.id] = tier
         return credits, points
 
-    def ledger(self, row: Row[Any], credits: int, points: int) -> None:
+    def ledger(self, row: Row[Any], card: Row[Any], credits: int, points: int) -> None:
         """The CREDITS_REFUND / POINTS_REFUND transaction, with the balance after it."""
         if not (credits or points):
             return
-        card = self.conn.execute(select(vouchers).where(vouchers.c.id == row.voucher_id)).one()
         if credits:
             kind, amount = "CREDITS_REFUND", credits
             balance = voucher_store.gift_balance(card)
@@ -403,33 +485,30 @@ class _Rollback:
             kind, amount = "POINTS_REFUND", points
             balance = voucher_store.loyalty_balance(card)
         self.conn.execute(
-            insert(voucher_transactions).values(
-                id=ids.new_id("vtx"),
-                project_id=self.project_id,
-                voucher_id=card.id,
-                type=kind,
-                amount=amount,
-                balance=balance,
-                redemption_id=row.id,
-                data={"reason": self.request.reason, "source_id": None},
-                created_at=self.now,
-            )
+            _INSERT_LEDGER,
+            {
+                "id": ids.new_id("vtx"),
+                "project_id": self.project_id,
+                "voucher_id": card.id,
+                "type": kind,
+                "amount": amount,
+                "balance": balance,
+                "redemption_id": row.id,
+                "data": {"reason": self.request.reason, "source_id": None},
+                "created_at": self.now,
+            },
         )
 
     def related_view(self, row: Row[Any]) -> dict[str, Any]:
-        """The voucher / tier as it is after the rollback."""
+        """The voucher / tier as it is after the rollback (every restore has run)."""
         if row.voucher_id is not None:
-            voucher = self.conn.execute(
-                select(vouchers).where(vouchers.c.id == row.voucher_id)
-            ).one()
+            voucher = self.restored[row.voucher_id]
             view = voucher_store.voucher_json(
                 self.conn, self.project_id, voucher, with_assignments=False
             )
             return {"voucher": view, "promotion_tier": None}
         if row.promotion_tier_id is not None:
-            tier = self.conn.execute(
-                select(tiers_table).where(tiers_table.c.id == row.promotion_tier_id)
-            ).first()
+            tier = self.restored.get(row.promotion_tier_id)
             if tier is not None:
                 view = promotion_tiers.tier_json(self.conn, self.project_id, tier)
                 return {"voucher": None, "promotion_tier": view}
@@ -440,7 +519,12 @@ class _Rollback:
         refusal = self.refusal(target)
         if refusal is not None:
             return self.failed(target, *refusal)
-        if not self.claim(target):
+        mode = stacking_rules.effective_stacking_rules(self.conn, self.project_id)[
+            "redeemables_rollback_order_mode"
+        ]
+        # The parent rollback's id, or the single rollback's.
+        own_id = ids.new_id("rr")
+        if not self.claim([target], {target.id: own_id}, mode):
             return self.failed(
                 target,
                 "already_rolled_back",
@@ -454,40 +538,28 @@ class _Rollback:
             }
             customers.update_customer(self.conn, self.project_id, stored, payload, self.now)
         is_parent = target.related_object_type == "redemption"
+        parent_rollback_id = own_id if is_parent else None
         if is_parent:
             children = list(
                 self.conn.execute(
-                    select(redemptions)
-                    .where(
-                        r.project_id == self.project_id,
-                        r.parent_id == target.id,
-                        r.object == "redemption",
-                    )
-                    .order_by(r.id)
+                    _CHILDREN, {"project_id": self.project_id, "parent_id": target.id}
                 )
             )
-            for child in children:
-                if not self.claim(child):
-                    raise RuntimeError(f"child {child.id} of a claimed parent was not SUCCEEDED")
+            rollback_ids = {c.id: ids.new_id("rr") for c in children}
+            if not self.claim(children, rollback_ids, mode):
+                raise RuntimeError(f"a child of the claimed parent {target.id} was not SUCCEEDED")
         else:
             children = [target]
-        # Lock the cards in id order, as redeem does, before their counters move.
+            rollback_ids = {target.id: own_id}
+        # Lock the cards in id order, as redeem does, before their counters move. One
+        # card is locked by its own UPDATE; SQLite has no row locks (and needs none).
         card_ids = sorted({c.voucher_id for c in children if c.voucher_id is not None})
-        if card_ids:
-            self.conn.execute(
-                select(vouchers.c.id)
-                .where(vouchers.c.project_id == self.project_id, vouchers.c.id.in_(card_ids))
-                .order_by(vouchers.c.id)
-                .with_for_update()
-            ).all()
-        mode = stacking_rules.effective_stacking_rules(self.conn, self.project_id)[
-            "redeemables_rollback_order_mode"
-        ]
-        parent_rollback_id = ids.new_id("rr") if is_parent else None
-        rollback_ids = {c.id: ids.new_id("rr") for c in children}
+        if len(card_ids) > 1 and self.conn.dialect.name == "postgresql":
+            self.conn.execute(_LOCK_CARDS, {"project_id": self.project_id, "ids": card_ids}).all()
         restored = {c.id: self.restore(c) for c in children}
         order_view = self.finish_order(target, mode, parent_rollback_id, rollback_ids)
         rollbacks = []
+        records = []
         for child in children:
             credits, points = restored[child.id]
             amount = -(credits or points) or None
@@ -507,16 +579,17 @@ class _Rollback:
                 wire["gift"] = {"amount": -credits}
             if points:
                 wire["loyalty_card"] = {"points": -points}
-            self.insert(
-                child,
-                rollback_id,
-                wire,
-                result="SUCCESS",
-                status="SUCCEEDED",
-                amount=amount,
-                parent_id=parent_rollback_id,
+            records.append(
+                self.record(
+                    child,
+                    rollback_id,
+                    wire,
+                    result="SUCCESS",
+                    status="SUCCEEDED",
+                    amount=amount,
+                    parent_id=parent_rollback_id,
+                )
             )
-            self.mark_rolled_back(child, rollback_id, mode)
             rollbacks.append(wire)
         parent_wire = None
         if parent_rollback_id is not None:
@@ -531,16 +604,18 @@ class _Rollback:
                 "voucher": None,
                 "promotion_tier": None,
             }
-            self.insert(
-                target,
-                parent_rollback_id,
-                parent_wire,
-                result="SUCCESS",
-                status="SUCCEEDED",
-                amount=None,
-                related_object_id=parent_rollback_id,
+            records.append(
+                self.record(
+                    target,
+                    parent_rollback_id,
+                    parent_wire,
+                    result="SUCCESS",
+                    status="SUCCEEDED",
+                    amount=None,
+                    related_object_id=parent_rollback_id,
+                )
             )
-            self.mark_rolled_back(target, parent_rollback_id, mode)
+        self.conn.execute(_INSERT_RECORD, records)
         if not stacked:
             return Answer(200, body=rollbacks[0])
         return Answer(
@@ -557,26 +632,32 @@ class _Rollback:
         """Record the rollback in the order's map; cancel it under WITH_ORDER."""
         if target.order_id is None:
             return None
-        # Lock the order row: its JSON map is read, changed and written back, and
-        # another rollback on the same order must not lose this entry (PostgreSQL).
-        self.conn.execute(
-            select(orders_table.c.id)
-            .where(
-                orders_table.c.project_id == self.project_id, orders_table.c.id == target.order_id
+        # Lock the order row before it is read: its JSON map is changed and written
+        # back, and another rollback on the same order must not lose this entry
+        # (PostgreSQL; SQLite runs one write transaction at a time).
+        key = {"project_id": self.project_id, "id": target.order_id}
+        if mode == "WITH_ORDER":
+            if self.conn.dialect.name == "postgresql":
+                self.conn.execute(_LOCK_ORDER_ID, key).all()
+            # Clearing the discounts leaves the map alone, so it goes first and hands
+            # the order as it stored it to the map's update.
+            order = orders.reset_order_discounts(
+                self.conn, self.project_id, target.order_id, self.now, status="CANCELED"
             )
-            .with_for_update()
-        ).all()
+        else:
+            locked = self.conn.execute(_LOCK_ORDER, key).first()
+            order = (
+                dict(locked._mapping)
+                if locked is not None
+                else orders.get_order(self.conn, self.project_id, target.order_id)
+            )
         entry: dict[str, Any] = {"rollback_date": iso(self.now)}
         if parent_rollback_id is not None:
             entry["rollback_id"] = parent_rollback_id
             entry["rollback_stacked"] = list(rollback_ids.values())
         else:
             entry["rollback_id"] = rollback_ids[target.id]
-        orders.record_order_redemption(
-            self.conn, self.project_id, target.order_id, target.id, entry, self.now
+        order = orders.record_order_redemption(
+            self.conn, self.project_id, target.order_id, target.id, entry, self.now, order=order
         )
-        if mode == "WITH_ORDER":
-            orders.reset_order_discounts(
-                self.conn, self.project_id, target.order_id, self.now, status="CANCELED"
-            )
-        return orders.render_order(orders.get_order(self.conn, self.project_id, target.order_id))
+        return orders.render_order(order)
