@@ -1,0 +1,67 @@
+"""SQLite WAL checkpoints run off the write path and keep the WAL from growing without end."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from voucherd.store import db as db_module
+from voucherd.store.db import Database
+
+ROW = "x" * 3000  # most of a page per write transaction
+
+
+def _database(tmp_path: Path) -> Database:
+    db = Database(f"sqlite:///{tmp_path / 'wal.db'}")
+    with db.write() as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)"))
+    return db
+
+
+def test_connections_leave_checkpoints_to_the_checkpointer(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    with db.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 0
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+
+
+def test_the_wal_starts_over_instead_of_growing(tmp_path: Path) -> None:
+    """Many writes with checkpoints in between: the WAL file stays near one cycle's size."""
+    db = _database(tmp_path)
+    wal = Path(f"{tmp_path / 'wal.db'}-wal")
+    rounds, per_round = 12, db_module.CHECKPOINT_EVERY
+    for n in range(rounds * per_round):
+        with db.write() as conn:
+            conn.execute(text("INSERT INTO t (body) VALUES (:b)"), {"b": ROW})
+        if n % per_round == per_round - 1:
+            assert db._checkpointer is not None
+            db._checkpointer.checkpoint()
+    pages = os.path.getsize(wal) // 4096
+    # Without a restart the WAL would hold every transaction's pages (> 1 page each).
+    assert pages < rounds * per_round // 2
+    with db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == rounds * per_round
+
+
+def test_the_thread_checkpoints_every_checkpoint_every_writes(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    checkpointer = db._checkpointer
+    assert checkpointer is not None
+    for _ in range(db_module.CHECKPOINT_EVERY - 2):  # the CREATE TABLE was one
+        with db.write() as conn:
+            conn.execute(text("INSERT INTO t (body) VALUES (:b)"), {"b": ROW})
+    assert checkpointer.runs == 0
+    with db.write() as conn:
+        conn.execute(text("INSERT INTO t (body) VALUES (:b)"), {"b": ROW})
+    assert "voucherd-wal-checkpoint" in [t.name for t in threading.enumerate()]
+    deadline = time.monotonic() + 30  # a bound on waiting, not a timing assertion
+    while checkpointer.runs == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert checkpointer.runs == 1
+    with db.read() as conn:
+        count = conn.execute(text("SELECT count(*) FROM t")).scalar_one()
+    assert count == db_module.CHECKPOINT_EVERY - 1
