@@ -112,9 +112,12 @@ def _campaigns_by_id(conn: Connection, project_id: str, ids_: set[str]) -> dict[
     return {row.id: row for row in rows}
 
 
-def tier_json(conn: Connection, project_id: str, row: Row[Any]) -> dict[str, Any]:
-    """Render one tier with its campaign, category and rule assignments."""
-    campaign = _campaigns_by_id(conn, project_id, {row.campaign_id})[row.campaign_id]
+def tier_json(
+    conn: Connection, project_id: str, row: Row[Any], campaign: Row[Any] | None = None
+) -> dict[str, Any]:
+    """Render one tier with its campaign (read unless given), category and rule assignments."""
+    if campaign is None:
+        campaign = _campaigns_by_id(conn, project_id, {row.campaign_id})[row.campaign_id]
     cats = catalog.load_categories(conn, project_id, [row.category_id])
     assignments = catalog.assignments_list(conn, project_id, [row.id])
     return render_tier(row, campaign, cats, assignments)

@@ -542,7 +542,7 @@ class _Context:
         if tier is None:
             raise RuntimeError("a found redeemable is a voucher or a tier")
         row = self.updated.get(tier.id) or self.conn.execute(_TIER, {"tier_id": tier.id}).one()
-        view = promotion_tiers.tier_json(self.conn, self.project_id, row)
+        view = promotion_tiers.tier_json(self.conn, self.project_id, row, campaign)
         return Related(
             columns={
                 "related_object_type": "promotion_tier",
