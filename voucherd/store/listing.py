@@ -15,12 +15,15 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     Boolean,
     ColumnElement,
     Connection,
     Integer,
     Select,
+    Table,
     and_,
+    bindparam,
     false,
     func,
     or_,
@@ -213,6 +216,25 @@ def page(
             ).scalar_one()
         )
     return rows, total
+
+
+def by_id_or_source_id(table: Table, *scope: ColumnElement[bool]) -> Select[Any]:
+    """The row of ``table`` whose id, else whose source_id, is ``:ident`` in ``:project_id``.
+
+    One statement for the usual two lookups: read its first row, the id match sorts
+    first. ``scope`` narrows both (live rows, say); at most one row in it may hold a
+    given source_id.
+    """
+    ident: BindParameter[str] = bindparam("ident")
+    where = (table.c.project_id == bindparam("project_id"), *scope)
+    by_source_id = select(table.c.id).where(*where, table.c.source_id == ident).scalar_subquery()
+    # ``id IN (...)`` keeps both lookups on their indexes; ``id = :ident OR source_id =
+    # :ident`` had SQLite scan the project's rows.
+    return (
+        select(table)
+        .where(*where, table.c.id.in_([ident, by_source_id]))
+        .order_by((table.c.id == ident).desc())
+    )
 
 
 def nothing() -> ColumnElement[bool]:

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from voucherd.store import customers, products
+from voucherd.store import customers, listing, products
 from voucherd.store.errors import NotFound
 from voucherd.store.ids import new_id
 from voucherd.store.jsonpaths import metadata_resolver
@@ -62,6 +62,7 @@ _BY_ID = select(orders).where(
 _BY_SOURCE_ID = select(orders).where(
     orders.c.project_id == bindparam("project_id"), orders.c.source_id == bindparam("source_id")
 )
+_BY_ID_OR_SOURCE_ID = listing.by_id_or_source_id(orders)
 _INSERT = insert(orders)
 _UPDATE = update(orders).where(
     orders.c.project_id == bindparam("b_project_id"), orders.c.id == bindparam("b_order_id")
@@ -94,10 +95,8 @@ def _as_int(value: Any) -> int | None:
 
 def find_order(conn: Connection, project_id: str, id_or_source_id: str) -> Order | None:
     """The stored order with this ``ord_`` id or ``source_id`` (id first), or None."""
-    base = select(orders).where(orders.c.project_id == project_id)
-    row = conn.execute(base.where(orders.c.id == id_or_source_id)).first()
-    if row is None:
-        row = conn.execute(base.where(orders.c.source_id == id_or_source_id)).first()
+    params = {"project_id": project_id, "ident": id_or_source_id}
+    row = conn.execute(_BY_ID_OR_SOURCE_ID, params).first()
     return None if row is None else _record(row)
 
 
