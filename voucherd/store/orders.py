@@ -461,6 +461,15 @@ def upsert_order(
     return row
 
 
+def _with_entry(data: Mapping[str, Any], redemption_id: str, entry: Mapping[str, Any]) -> Order:
+    """``data`` with ``entry`` added to, or merged into, its ``redemptions`` map."""
+    out = dict(data)
+    redemptions = dict(out.get("redemptions") or {})
+    redemptions[redemption_id] = {**redemptions.get(redemption_id, {}), **entry}
+    out["redemptions"] = redemptions
+    return out
+
+
 def record_order_redemption(
     conn: Connection,
     project_id: str,
@@ -480,10 +489,7 @@ def record_order_redemption(
     """
     if order is None:
         order = get_order(conn, project_id, order_id)
-    data = dict(order["data"])
-    redemptions = dict(data.get("redemptions") or {})
-    redemptions[redemption_id] = {**redemptions.get(redemption_id, {}), **entry}
-    data["redemptions"] = redemptions
+    data = _with_entry(order["data"], redemption_id, entry)
     _write(conn, project_id, order["id"], {"data": data, "updated_at": now})
     return {**order, "data": data, "updated_at": now}
 
@@ -495,14 +501,19 @@ def reset_order_discounts(
     now: dt.datetime,
     *,
     status: str | None = None,
+    order: Order | None = None,
+    redemption: tuple[str, Mapping[str, Any]] | None = None,
 ) -> Order:
     """Clear every discount on a stored order (and optionally set its status).
 
     What a ``WITH_ORDER`` rollback does (BEHAVIOR.md §14): order and item discount
     fields go to 0, so ``total_amount`` = ``amount``; items, amounts and the
-    ``redemptions`` map stay.
+    ``redemptions`` map stay. ``order`` is the stored record when the caller has
+    read it (else it is read); ``redemption`` = (redemption id, entry) is recorded
+    in the map by the same write, as :func:`record_order_redemption` would.
     """
-    order = get_order(conn, project_id, order_id)
+    if order is None:
+        order = get_order(conn, project_id, order_id)
     data = dict(order["data"])
     items = []
     for item in data.get("items") or []:
@@ -516,6 +527,8 @@ def reset_order_discounts(
     }
     computed = compute_amounts(base)
     data.update({k: v for k, v in computed.items() if k not in ("amount", "total_amount")})
+    if redemption is not None:
+        data = _with_entry(data, *redemption)
     values = {
         "status": status or order["status"],
         "total_amount": computed["total_amount"],
