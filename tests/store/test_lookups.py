@@ -6,34 +6,18 @@ one UPDATE stores what the two separate writes stored.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection
 
+from tests.support.statements import statements
 from voucherd.store import orders, products
 from voucherd.store.db import Database
 from voucherd.store.projects import ProjectKeys
 
 NOW = dt.datetime(2024, 8, 29, 16, 6, 10, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=5)
-
-
-@contextlib.contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    """The SQL statements run on ``db`` inside the block."""
-    seen: list[str] = []
-
-    def record(_conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_product_lookup_prefers_the_id_and_skips_deleted_rows(

@@ -22,6 +22,7 @@ from voucherd.store.listing import (
     date_range_clause,
     filter_clause,
     ordering,
+    total_from_page,
 )
 from voucherd.store.schema import campaigns, customers, redemptions, vouchers
 
@@ -163,7 +164,9 @@ def list_redemptions(
     order_by = ordering(query, REDEMPTION_ORDERS, "-created_at", r.id)
     page = _PAGE_IDS.where(*where).order_by(*order_by).limit(query.limit).offset(query.offset)
     ids = [row.id for row in conn.execute(page, params)]
-    total = int(conn.execute(_COUNT.where(*where), params).scalar_one())
+    total = total_from_page(len(ids), query.limit, query.offset)
+    if total is None:
+        total = int(conn.execute(_COUNT.where(*where), params).scalar_one())
     return _documents(conn, project_id, ids), total
 
 
@@ -188,10 +191,13 @@ def voucher_history(
     params = {"project_id": project_id, "voucher_id": voucher.id}
     if limit is None:
         ids = [row.id for row in conn.execute(_HISTORY_IDS, params)]
+        total: int | None = len(ids)
     else:
         paged = {**params, "limit": limit, "offset": offset}
         ids = [row.id for row in conn.execute(_HISTORY_PAGE, paged)]
-    total = int(conn.execute(_HISTORY_COUNT, params).scalar_one())
+        total = total_from_page(len(ids), limit, offset)
+    if total is None:
+        total = int(conn.execute(_HISTORY_COUNT, params).scalar_one())
     return {
         "quantity": voucher.quantity,
         "redeemed_quantity": int(voucher.redeemed_quantity),
