@@ -170,6 +170,20 @@ def test_list_customer_by_id_and_repeated_result(
     assert both.json()["total"] == 5
 
 
+def test_list_customer_id_wins_over_a_source_id_that_spells_it(
+    http: httpx.Client, sdk: voucherify.ApiClient, history: dict[str, Any]
+) -> None:
+    # Another customer whose source_id is annie's id: the id still names annie.
+    shadow = redeem(sdk, [voucher("ONE")], customer={"source_id": history["annie"]})
+    listed = http.get("/v1/redemptions", params={"customer": history["annie"]}).json()
+    assert [r["id"] for r in listed["redemptions"]] == [history["failed"], history["single"]]
+    assert listed["total"] == 2
+    by_shadow = http.get(
+        "/v1/redemptions", params={"customer": shadow.redemptions[0].customer_id}
+    ).json()
+    assert [r["id"] for r in by_shadow["redemptions"]] == [shadow.redemptions[0].id]
+
+
 def test_list_by_campaign_name(sdk: voucherify.ApiClient) -> None:
     campaign_id, code = campaign_code(sdk, "Autumn")
     discount_voucher(sdk, "LOOSE")

@@ -43,6 +43,29 @@ def test_effective_rules_are_a_copy_the_caller_may_change(
         )
 
 
+def test_stored_rules_are_a_copy_the_caller_may_change(db: Database, project: ProjectKeys) -> None:
+    with db.write() as conn:
+        category = categories.create_category(conn, project.id, name="A", hierarchy=1, now=NOW)
+        stacking_rules.create_stacking_rules(
+            conn,
+            project.id,
+            {"exclusive_categories": [category["id"]]},
+            now=NOW,
+        )
+        first = stacking_rules.effective_stacking_rules(conn, project.id)
+        first["exclusive_categories"].append("cat_x")
+        first["joint_categories"].append("cat_y")
+        first[stacking_rules.CATEGORY_LIMITS]["cat_z"] = 1
+        again = stacking_rules.effective_stacking_rules(conn, project.id)
+    assert again["exclusive_categories"] == [category["id"]]
+    assert (again["joint_categories"], again[stacking_rules.CATEGORY_LIMITS]) == ([], {})
+    assert (
+        stacking_rules.DEFAULTS["joint_categories"],
+        stacking_rules.DEFAULTS[stacking_rules.CATEGORY_LIMITS],
+    ) == ([], {})
+    assert list(again)[1:-2] == list(stacking_rules.DEFAULTS)
+
+
 def test_categories_by_ids_returns_only_known_ids_of_the_project(
     db: Database, project: ProjectKeys
 ) -> None:

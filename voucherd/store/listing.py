@@ -15,12 +15,15 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     Boolean,
     ColumnElement,
     Connection,
     Integer,
     Select,
+    Table,
     and_,
+    bindparam,
     false,
     func,
     or_,
@@ -205,14 +208,42 @@ def page(
 ) -> tuple[list[Any], int]:
     """Run ``base`` for one page and (optionally) count all matches: (rows, total)."""
     rows = list(conn.execute(base.order_by(*order_by).limit(query.limit).offset(query.offset)))
-    total = 0
-    if count:
-        total = int(
-            conn.execute(
-                select(func.count()).select_from(base.order_by(None).subquery())
-            ).scalar_one()
-        )
+    total = total_from_page(len(rows), query.limit, query.offset) if count else 0
+    if total is None:
+        counting = select(func.count()).select_from(base.order_by(None).subquery())
+        total = int(conn.execute(counting).scalar_one())
     return rows, total
+
+
+def total_from_page(found: int, limit: int, offset: int) -> int | None:
+    """The number of matches one page of them implies, or None when a COUNT must tell.
+
+    A page shorter than ``limit`` is the last one, so the total is ``offset`` plus
+    what it holds; unless it is empty past the first page (the matches may end
+    anywhere before it). Exact when the page and the count would read one snapshot.
+    """
+    if found < limit and (found or not offset):
+        return offset + found
+    return None
+
+
+def by_id_or_source_id(table: Table, *scope: ColumnElement[bool]) -> Select[Any]:
+    """The row of ``table`` whose id, else whose source_id, is ``:ident`` in ``:project_id``.
+
+    One statement for the usual two lookups: read its first row, the id match sorts
+    first. ``scope`` narrows both (live rows, say); at most one row in it may hold a
+    given source_id.
+    """
+    ident: BindParameter[str] = bindparam("ident")
+    where = (table.c.project_id == bindparam("project_id"), *scope)
+    by_source_id = select(table.c.id).where(*where, table.c.source_id == ident).scalar_subquery()
+    # ``id IN (...)`` keeps both lookups on their indexes; ``id = :ident OR source_id =
+    # :ident`` had SQLite scan the project's rows.
+    return (
+        select(table)
+        .where(*where, table.c.id.in_([ident, by_source_id]))
+        .order_by((table.c.id == ident).desc())
+    )
 
 
 def nothing() -> ColumnElement[bool]:

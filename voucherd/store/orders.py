@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from voucherd.store import customers, products
+from voucherd.store import customers, listing, products
 from voucherd.store.errors import NotFound
 from voucherd.store.ids import new_id
 from voucherd.store.jsonpaths import metadata_resolver
@@ -62,6 +62,7 @@ _BY_ID = select(orders).where(
 _BY_SOURCE_ID = select(orders).where(
     orders.c.project_id == bindparam("project_id"), orders.c.source_id == bindparam("source_id")
 )
+_BY_ID_OR_SOURCE_ID = listing.by_id_or_source_id(orders)
 _INSERT = insert(orders)
 _UPDATE = update(orders).where(
     orders.c.project_id == bindparam("b_project_id"), orders.c.id == bindparam("b_order_id")
@@ -94,10 +95,8 @@ def _as_int(value: Any) -> int | None:
 
 def find_order(conn: Connection, project_id: str, id_or_source_id: str) -> Order | None:
     """The stored order with this ``ord_`` id or ``source_id`` (id first), or None."""
-    base = select(orders).where(orders.c.project_id == project_id)
-    row = conn.execute(base.where(orders.c.id == id_or_source_id)).first()
-    if row is None:
-        row = conn.execute(base.where(orders.c.source_id == id_or_source_id)).first()
+    params = {"project_id": project_id, "ident": id_or_source_id}
+    row = conn.execute(_BY_ID_OR_SOURCE_ID, params).first()
     return None if row is None else _record(row)
 
 
@@ -462,6 +461,15 @@ def upsert_order(
     return row
 
 
+def _with_entry(data: Mapping[str, Any], redemption_id: str, entry: Mapping[str, Any]) -> Order:
+    """``data`` with ``entry`` added to, or merged into, its ``redemptions`` map."""
+    out = dict(data)
+    redemptions = dict(out.get("redemptions") or {})
+    redemptions[redemption_id] = {**redemptions.get(redemption_id, {}), **entry}
+    out["redemptions"] = redemptions
+    return out
+
+
 def record_order_redemption(
     conn: Connection,
     project_id: str,
@@ -481,10 +489,7 @@ def record_order_redemption(
     """
     if order is None:
         order = get_order(conn, project_id, order_id)
-    data = dict(order["data"])
-    redemptions = dict(data.get("redemptions") or {})
-    redemptions[redemption_id] = {**redemptions.get(redemption_id, {}), **entry}
-    data["redemptions"] = redemptions
+    data = _with_entry(order["data"], redemption_id, entry)
     _write(conn, project_id, order["id"], {"data": data, "updated_at": now})
     return {**order, "data": data, "updated_at": now}
 
@@ -496,14 +501,19 @@ def reset_order_discounts(
     now: dt.datetime,
     *,
     status: str | None = None,
+    order: Order | None = None,
+    redemption: tuple[str, Mapping[str, Any]] | None = None,
 ) -> Order:
     """Clear every discount on a stored order (and optionally set its status).
 
     What a ``WITH_ORDER`` rollback does (BEHAVIOR.md §14): order and item discount
     fields go to 0, so ``total_amount`` = ``amount``; items, amounts and the
-    ``redemptions`` map stay.
+    ``redemptions`` map stay. ``order`` is the stored record when the caller has
+    read it (else it is read); ``redemption`` = (redemption id, entry) is recorded
+    in the map by the same write, as :func:`record_order_redemption` would.
     """
-    order = get_order(conn, project_id, order_id)
+    if order is None:
+        order = get_order(conn, project_id, order_id)
     data = dict(order["data"])
     items = []
     for item in data.get("items") or []:
@@ -517,6 +527,8 @@ def reset_order_discounts(
     }
     computed = compute_amounts(base)
     data.update({k: v for k, v in computed.items() if k not in ("amount", "total_amount")})
+    if redemption is not None:
+        data = _with_entry(data, *redemption)
     values = {
         "status": status or order["status"],
         "total_amount": computed["total_amount"],

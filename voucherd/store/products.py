@@ -23,7 +23,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    Table,
     bindparam,
     delete,
     insert,
@@ -35,7 +34,14 @@ from sqlalchemy.exc import IntegrityError
 from voucherd.store.errors import BusinessRuleViolation, Duplicate, NotFound
 from voucherd.store.ids import new_id
 from voucherd.store.jsonpaths import metadata_resolver
-from voucherd.store.listing import ListQuery, date_range_clause, filter_clause, ordering, page
+from voucherd.store.listing import (
+    ListQuery,
+    by_id_or_source_id,
+    date_range_clause,
+    filter_clause,
+    ordering,
+    page,
+)
 from voucherd.store.schema import products, projects, skus
 from voucherd.store.wire import iso
 
@@ -48,21 +54,10 @@ SKU_DATA_FIELDS = ("sku", "currency", "attributes", "metadata", "image_url")
 Record = dict[str, Any]
 
 
-def _live_by_id_then_source_id(table: Table) -> tuple[Select[Any], ...]:
-    return tuple(
-        select(table).where(
-            table.c.project_id == bindparam("project_id"),
-            table.c.deleted_at.is_(None),
-            column == bindparam("ident"),
-        )
-        for column in (table.c.id, table.c.source_id)
-    )
-
-
 # Orders and redemptions look products and SKUs up on every call; their statements
 # are built once, here, as constructing them per call cost more CPU than running them.
-_LIVE_PRODUCT_BY = _live_by_id_then_source_id(products)
-_LIVE_SKU_BY = _live_by_id_then_source_id(skus)
+_LIVE_PRODUCT_BY = by_id_or_source_id(products, products.c.deleted_at.is_(None))
+_LIVE_SKU_BY = by_id_or_source_id(skus, skus.c.deleted_at.is_(None))
 _PROJECT_CREATED_AT = select(projects.c.created_at).where(projects.c.id == bindparam("project_id"))
 
 
@@ -70,16 +65,10 @@ def _record(row: Any) -> Record:
     return dict(row._mapping)
 
 
-def _first(
-    conn: Connection, statements: tuple[Select[Any], ...], project_id: str, ident: str
-) -> Record | None:
-    """The row the first of ``statements`` finds for ``ident``, or None."""
-    params = {"project_id": project_id, "ident": ident}
-    for statement in statements:
-        row = conn.execute(statement, params).first()
-        if row is not None:
-            return _record(row)
-    return None
+def _first(conn: Connection, statement: Select[Any], project_id: str, ident: str) -> Record | None:
+    """The row ``statement`` (see :func:`by_id_or_source_id`) finds first for ``ident``, or None."""
+    row = conn.execute(statement, {"project_id": project_id, "ident": ident}).first()
+    return None if row is None else _record(row)
 
 
 def is_shipping(id_or_source_id: str) -> bool:

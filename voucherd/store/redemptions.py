@@ -14,11 +14,17 @@ from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, Connection, bindparam, func, or_, select
 
-from voucherd.store import customers
 from voucherd.store.errors import InvalidQueryParams, NotFound
 from voucherd.store.jsonpaths import json_text
-from voucherd.store.listing import ListQuery, date_range_clause, filter_clause, nothing, ordering
-from voucherd.store.schema import campaigns, redemptions, vouchers
+from voucherd.store.listing import (
+    ListQuery,
+    by_id_or_source_id,
+    date_range_clause,
+    filter_clause,
+    ordering,
+    total_from_page,
+)
+from voucherd.store.schema import campaigns, customers, redemptions, vouchers
 
 RESULTS = ("SUCCESS", "FAILURE")
 
@@ -75,6 +81,12 @@ _OF_VOUCHER = (_IN_PROJECT, r.voucher_id == bindparam("voucher_id"))
 _HISTORY_IDS = select(r.id).where(*_OF_VOUCHER).order_by(r.date.desc(), r.id.desc())
 _HISTORY_PAGE = _HISTORY_IDS.limit(bindparam("limit")).offset(bindparam("offset"))
 _HISTORY_COUNT = _COUNT.where(*_OF_VOUCHER)
+# ``customer``: the id of the customer with this id, else this source_id (as
+# customers.find_customer finds it), inside the listing's own statements; NULL when
+# there is none, so an unknown customer lists nothing.
+_CUSTOMER_ID = (
+    by_id_or_source_id(customers).with_only_columns(customers.c.id).limit(1).scalar_subquery()
+)
 
 
 def find_redemption(conn: Connection, project_id: str, redemption_id: str) -> dict[str, Any] | None:
@@ -101,8 +113,13 @@ def _documents(conn: Connection, project_id: str, record_ids: list[str]) -> list
     return [by_id[i] for i in record_ids if i in by_id]
 
 
-def _shortcuts(conn: Connection, project_id: str, query: ListQuery) -> list[ColumnElement[bool]]:
-    """``result`` (repeatable), ``campaign`` (name) and ``customer`` (id or source_id)."""
+def _shortcuts(
+    project_id: str, query: ListQuery, params: dict[str, Any]
+) -> list[ColumnElement[bool]]:
+    """``result`` (repeatable), ``campaign`` (name) and ``customer`` (id or source_id).
+
+    Adds the parameters the clauses bind to ``params``.
+    """
     clauses: list[ColumnElement[bool]] = []
     results = [v for v in query.params.get("result", ()) if v]
     if results:
@@ -119,9 +136,9 @@ def _shortcuts(conn: Connection, project_id: str, query: ListQuery) -> list[Colu
         clauses.append(or_(r.campaign_id.in_(named.scalar_subquery()), r.campaign_name == campaign))
     customer = query.param("customer")
     if customer is not None:
-        found = customers.find_customer(conn, project_id, customer)
         # An unknown customer lists nothing (not a 404: the SDK docs say "empty").
-        clauses.append(r.customer_id == found["id"] if found is not None else nothing())
+        params["ident"] = customer
+        clauses.append(r.customer_id == _CUSTOMER_ID)
     return clauses
 
 
@@ -135,19 +152,21 @@ def list_redemptions(
     :data:`REDEMPTION_FIELDS`; ``created_at[before|after]`` bound ``date`` strictly.
     Ties on the sort key break on ``id`` so pages never overlap.
     """
+    params: dict[str, Any] = {"project_id": project_id}
     where: list[ColumnElement[bool]] = [
         _IN_PROJECT,
         date_range_clause(query, r.date),
-        *_shortcuts(conn, project_id, query),
+        *_shortcuts(project_id, query, params),
     ]
     clause = filter_clause(query, REDEMPTION_FIELDS)
     if clause is not None:
         where.append(clause)
     order_by = ordering(query, REDEMPTION_ORDERS, "-created_at", r.id)
-    params = {"project_id": project_id}
     page = _PAGE_IDS.where(*where).order_by(*order_by).limit(query.limit).offset(query.offset)
     ids = [row.id for row in conn.execute(page, params)]
-    total = int(conn.execute(_COUNT.where(*where), params).scalar_one())
+    total = total_from_page(len(ids), query.limit, query.offset)
+    if total is None:
+        total = int(conn.execute(_COUNT.where(*where), params).scalar_one())
     return _documents(conn, project_id, ids), total
 
 
@@ -172,10 +191,13 @@ def voucher_history(
     params = {"project_id": project_id, "voucher_id": voucher.id}
     if limit is None:
         ids = [row.id for row in conn.execute(_HISTORY_IDS, params)]
+        total: int | None = len(ids)
     else:
         paged = {**params, "limit": limit, "offset": offset}
         ids = [row.id for row in conn.execute(_HISTORY_PAGE, paged)]
-    total = int(conn.execute(_HISTORY_COUNT, params).scalar_one())
+        total = total_from_page(len(ids), limit, offset)
+    if total is None:
+        total = int(conn.execute(_HISTORY_COUNT, params).scalar_one())
     return {
         "quantity": voucher.quantity,
         "redeemed_quantity": int(voucher.redeemed_quantity),

@@ -132,7 +132,6 @@ _LOCK_ORDER = (
     .where(o.project_id == bindparam("project_id"), o.id == bindparam("id"))
     .with_for_update()
 )
-_LOCK_ORDER_ID = _LOCK_ORDER.with_only_columns(o.id)
 _INSERT_RECORD = insert(redemptions)
 _INSERT_LEDGER = insert(voucher_transactions)
 
@@ -632,32 +631,35 @@ class _Rollback:
         """Record the rollback in the order's map; cancel it under WITH_ORDER."""
         if target.order_id is None:
             return None
-        # Lock the order row before it is read: its JSON map is changed and written
-        # back, and another rollback on the same order must not lose this entry
-        # (PostgreSQL; SQLite runs one write transaction at a time).
+        # Lock the order row as it is read: its JSON map is changed and written back,
+        # and another rollback on the same order must not lose this entry (PostgreSQL;
+        # SQLite runs one write transaction at a time).
         key = {"project_id": self.project_id, "id": target.order_id}
-        if mode == "WITH_ORDER":
-            if self.conn.dialect.name == "postgresql":
-                self.conn.execute(_LOCK_ORDER_ID, key).all()
-            # Clearing the discounts leaves the map alone, so it goes first and hands
-            # the order as it stored it to the map's update.
-            order = orders.reset_order_discounts(
-                self.conn, self.project_id, target.order_id, self.now, status="CANCELED"
-            )
-        else:
-            locked = self.conn.execute(_LOCK_ORDER, key).first()
-            order = (
-                dict(locked._mapping)
-                if locked is not None
-                else orders.get_order(self.conn, self.project_id, target.order_id)
-            )
+        locked = self.conn.execute(_LOCK_ORDER, key).first()
+        order = (
+            dict(locked._mapping)
+            if locked is not None
+            else orders.get_order(self.conn, self.project_id, target.order_id)
+        )
         entry: dict[str, Any] = {"rollback_date": iso(self.now)}
         if parent_rollback_id is not None:
             entry["rollback_id"] = parent_rollback_id
             entry["rollback_stacked"] = list(rollback_ids.values())
         else:
             entry["rollback_id"] = rollback_ids[target.id]
-        order = orders.record_order_redemption(
-            self.conn, self.project_id, target.order_id, target.id, entry, self.now, order=order
-        )
+        if mode == "WITH_ORDER":
+            # One write: the discounts cleared and the map entry recorded.
+            order = orders.reset_order_discounts(
+                self.conn,
+                self.project_id,
+                target.order_id,
+                self.now,
+                status="CANCELED",
+                order=order,
+                redemption=(target.id, entry),
+            )
+        else:
+            order = orders.record_order_redemption(
+                self.conn, self.project_id, target.order_id, target.id, entry, self.now, order=order
+            )
         return orders.render_order(order)
