@@ -1,4 +1,4 @@
-"""Redemption look-ups use indexes, not a scan of every voucher in the project."""
+"""Hot look-ups use their indexes, never a walk over every row of the project."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, event
 
-from voucherd.store import snapshot
+from voucherd.store import categories, promotion_tiers, redemptions, snapshot
 from voucherd.store.db import Database
 
 
@@ -42,3 +42,32 @@ def test_vouchers_by_code_or_id_are_index_lookups(db: Database) -> None:
     # One probe by (project_id, code), one by primary key; never project_id alone.
     assert any("project_id=? AND code=?" in step for step in searches), plan
     assert not any(step.endswith("(project_id=?)") for step in searches), plan
+
+
+TEN_IDS = [f"id_{n}" for n in range(10)]
+
+
+@pytest.mark.parametrize(
+    ("statement", "params"),
+    [
+        (redemptions._DOCUMENTS, {"ids": TEN_IDS}),
+        (snapshot._TIERS, {"ids": TEN_IDS}),
+        (snapshot._CAMPAIGNS, {"ids": TEN_IDS}),
+        (categories._BY_IDS, {"ids": TEN_IDS}),
+        (promotion_tiers._CAMPAIGNS_BY_IDS, {"ids": TEN_IDS}),
+        (redemptions._VOUCHER, {"code": "CODE-1"}),
+    ],
+    ids=["redemption-documents", "tiers", "campaigns", "categories", "tier-campaigns", "voucher"],
+)
+def test_lookups_by_id_do_not_walk_the_project(
+    db: Database, statement: Any, params: dict[str, Any]
+) -> None:
+    """Ten ids: SQLite, without statistics, once preferred a (project_id, …) index."""
+    if not db.is_sqlite:
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    with db.read() as conn:
+        plan = _plan(conn, statement, {"project_id": "proj_x", **params})
+    steps = [step for step in plan if step.startswith(("SEARCH", "SCAN"))]
+    assert steps, plan
+    assert not any(step.startswith("SCAN") for step in steps), plan
+    assert not any(step.endswith("(project_id=?)") for step in steps), plan

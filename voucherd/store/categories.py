@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Row, bindparam, delete, insert, select, updat
 
 from voucherd.store import ids, stacking_rules
 from voucherd.store.errors import BusinessRuleViolation, NotFound
+from voucherd.store.listing import in_project_by_ids
 from voucherd.store.schema import categories
 from voucherd.store.wire import iso
 
@@ -41,7 +42,7 @@ def _select(project_id: str) -> Any:
 # Built once (rendering a voucher or tier after each redemption loads its category):
 # constructing the statement per call cost more CPU than executing it.
 _BY_IDS = select(categories).where(
-    categories.c.project_id == bindparam("project_id"),
+    in_project_by_ids(categories),
     categories.c.id.in_(bindparam("ids", expanding=True)),
 )
 

@@ -249,3 +249,14 @@ def by_id_or_source_id(table: Table, *scope: ColumnElement[bool]) -> Select[Any]
 def nothing() -> ColumnElement[bool]:
     """A clause matching no row (e.g. a filter on an unknown customer)."""
     return false()
+
+
+def in_project_by_ids(table: Table) -> ColumnElement[bool]:
+    """``table.project_id = :project_id``, for statements that fetch rows by id lists.
+
+    Without table statistics SQLite rates ``project_id = ?`` as selective as a
+    primary-key look-up of three or more ids and walks a ``(project_id, …)`` index
+    instead, i.e. every row of the project. Wrapped in a function the column serves
+    no index, so the primary key does the look-up; rows are still filtered by project.
+    """
+    return func.coalesce(table.c.project_id, "") == bindparam("project_id")

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, upda
 
 from voucherd.store import catalog, ids
 from voucherd.store.errors import BusinessRuleViolation, NotFound
-from voucherd.store.listing import ListQuery, ordering, page
+from voucherd.store.listing import ListQuery, in_project_by_ids, ordering, page
 from voucherd.store.schema import campaigns, promotion_stacks, promotion_tiers
 from voucherd.store.wire import iso
 
@@ -26,7 +26,7 @@ PROMOTION = "PROMOTION"
 # Built once (rendering a tier after each redemption loads its campaign):
 # constructing the statement per call cost more CPU than executing it.
 _CAMPAIGNS_BY_IDS = select(campaigns).where(
-    campaigns.c.project_id == bindparam("project_id"),
+    in_project_by_ids(campaigns),
     campaigns.c.id.in_(bindparam("ids", expanding=True)),
 )
 

@@ -21,6 +21,7 @@ from voucherd.store.listing import (
     by_id_or_source_id,
     date_range_clause,
     filter_clause,
+    in_project_by_ids,
     ordering,
     total_from_page,
 )
@@ -64,16 +65,31 @@ REDEMPTION_ORDERS: dict[str, ColumnElement[Any]] = {
 # Statements and clauses built once, executed with a params dict.
 _IN_PROJECT = r.project_id == bindparam("project_id")
 _DATA = select(r.data).where(_IN_PROJECT, r.id == bindparam("id"))
-_DOCUMENTS = select(r.id, r.data).where(_IN_PROJECT, r.id.in_(bindparam("ids", expanding=True)))
+_DOCUMENTS = select(r.id, r.data).where(
+    in_project_by_ids(redemptions), r.id.in_(bindparam("ids", expanding=True))
+)
 _PAGE_IDS = select(r.id)
 _COUNT = select(func.count()).select_from(redemptions)
 _code: BindParameter[str] = bindparam("code")
+# By code, else by id; ``code = :code OR id = :code`` had SQLite scan the project's
+# vouchers, so the code match is a subquery inside the id list.
 _VOUCHER = (
     select(v.id, v.code, v.quantity, v.redeemed_quantity)
     .where(
         v.project_id == bindparam("project_id"),
         v.deleted_at.is_(None),
-        or_(v.code == _code, v.id == _code),
+        v.id.in_(
+            [
+                _code,
+                select(v.id)
+                .where(
+                    v.project_id == bindparam("project_id"),
+                    v.deleted_at.is_(None),
+                    v.code == _code,
+                )
+                .scalar_subquery(),
+            ]
+        ),
     )
     .order_by((v.code == _code).desc())
 )

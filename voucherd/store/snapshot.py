@@ -49,6 +49,7 @@ from voucherd.store import (
 from voucherd.store import vouchers as voucher_store
 from voucherd.store.db import serialise
 from voucherd.store.errors import BusinessRuleViolation, InvalidPayload, NotFound
+from voucherd.store.listing import in_project_by_ids
 from voucherd.store.schema import (
     campaigns,
     promotion_stacks,
@@ -95,14 +96,14 @@ _VOUCHERS_LOCKED = _VOUCHERS.with_for_update()
 _TIERS = (
     select(promotion_tiers)
     .where(
-        promotion_tiers.c.project_id == bindparam("project_id"),
+        in_project_by_ids(promotion_tiers),
         promotion_tiers.c.id.in_(bindparam("ids", expanding=True)),
     )
     .order_by(promotion_tiers.c.id)
 )
 _TIERS_LOCKED = _TIERS.with_for_update()
 _CAMPAIGNS = select(campaigns).where(
-    campaigns.c.project_id == bindparam("project_id"),
+    in_project_by_ids(campaigns),
     campaigns.c.id.in_(bindparam("ids", expanding=True)),
     campaigns.c.deleted_at.is_(None),
 )
