@@ -5,7 +5,8 @@ transaction starts with ``BEGIN IMMEDIATE`` so that two writers queue on the
 database lock up front instead of deadlocking when a reader upgrades to a writer
 (the failure ``BEGIN DEFERRED`` gives under concurrent redeems). PostgreSQL runs
 at READ COMMITTED; counters move by guarded updates and multi-row decisions lock
-rows explicitly (see the store modules).
+rows explicitly (see the store modules). A pooled PostgreSQL connection is checked
+for a hang-up on checkout without a round trip (:func:`_hung_up`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import fcntl
 import hashlib
 import logging
 import os
+import select
 import threading
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, make_url, text
 from sqlalchemy.pool import NullPool
 
 from voucherd.store import types
@@ -50,8 +52,6 @@ class Database:
         }
         if not pool:
             kwargs["poolclass"] = NullPool
-        elif self.dialect == "postgresql":
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2)
         if self.dialect == "sqlite":
@@ -64,6 +64,8 @@ class Database:
             _configure_sqlite(self.engine, sqlite_busy_timeout_ms)
             self._writer_gate = WriterGate.for_database(make_url(url).database)
             self._checkpointer = Checkpointer(self.engine, self._writer_gate)
+        elif pool:
+            _configure_postgresql(self.engine)
 
     @property
     def is_sqlite(self) -> bool:
@@ -278,6 +280,34 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if _hung_up(dbapi_connection):
+            # The pool replaces the connection and checks out again.
+            raise exc.DisconnectionError("the server closed this pooled connection")
+
+
+def _hung_up(dbapi_connection: Any) -> bool:
+    """Whether an idle psycopg connection was closed by the server (no round trip).
+
+    Between two transactions the server has nothing to say: anything readable on
+    the socket is a backend's goodbye (a FATAL from a restart, a terminated or
+    timed-out session) or the end of the stream. Replaces ``pool_pre_ping``, whose
+    ``SELECT``-like round trip on every checkout cost more than the check it made
+    (docs/decisions.md, Storage).
+    """
+    if dbapi_connection.closed:
+        return True
+    try:
+        fd = dbapi_connection.pgconn.socket
+    except Exception:  # libpq has no socket for a bad connection
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def serialise(conn: Connection, *name: str) -> None:
