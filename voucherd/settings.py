@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535, description="TCP port of the HTTP server.")
     workers: int = Field(default=1, ge=1, le=64, description="Number of server processes.")
     log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
+    threads: int = Field(
+        default=4,
+        ge=1,
+        le=256,
+        description="Requests a server process works on at once (threads; more queue).",
+    )
     db_pool_size: int = Field(
         default=10, ge=1, le=200, description="Database connections kept open per process."
     )

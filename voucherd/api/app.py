@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 
 from voucherd import __version__
@@ -29,6 +31,14 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Sync routes and dependencies run on the event loop's default thread pool.
+    settings: Settings = app.state.settings
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+    yield
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -44,6 +54,7 @@ def create_app(
         default_response_class=JSONResponse,
         docs_url="/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.db = db or Database(

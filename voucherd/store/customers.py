@@ -62,6 +62,9 @@ Customer = dict[str, Any]
 _IN_PROJECT = customers.c.project_id == bindparam("project_id")
 _BY_ID = select(customers).where(_IN_PROJECT, customers.c.id == bindparam("ident"))
 _BY_SOURCE = select(customers).where(_IN_PROJECT, customers.c.source_id == bindparam("ident"))
+# What an upsert reads on PostgreSQL: the row and its lock in one round trip.
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_BY_SOURCE_LOCKED = _BY_SOURCE.with_for_update()
 _LOCK = (
     select(customers.c.id)
     .where(_IN_PROJECT, customers.c.id == bindparam("ident"))
@@ -157,6 +160,8 @@ def update_customer(
     customer: Customer,
     payload: Mapping[str, Any],
     now: dt.datetime,
+    *,
+    locked: bool = False,
 ) -> Customer:
     """Apply ``payload`` to a stored customer (source_id stays as it is).
 
@@ -164,10 +169,11 @@ def update_customer(
     (every redeem that names a known customer lands here). On PostgreSQL the row is
     still locked, as the UPDATE would have: a redeem holds its customer's row before
     any voucher row (see ``snapshot.load``), and per-customer decisions rely on it.
+    ``locked``: the caller read ``customer`` with its lock already.
     """
     data = _merged(customer["data"], payload)
     if data == customer["data"]:
-        if conn.dialect.name == "postgresql":
+        if conn.dialect.name == "postgresql" and not locked:
             conn.execute(_LOCK, {"project_id": project_id, "ident": customer["id"]})
         return customer
     changes = {"data": data, "updated_at": now, **_columns(data)}
@@ -183,19 +189,22 @@ def upsert_customer(
     ``id`` wins over ``source_id`` and must exist (else ``NotFound("customer", id)``);
     a known ``source_id`` updates that customer; an unknown one (or none) creates a
     new ``cust_`` customer. Returns the stored record (render it with
-    :func:`render_customer`).
+    :func:`render_customer`). On PostgreSQL the stored row is read with its lock
+    (``SELECT … FOR UPDATE``), which also makes the merge see the latest version.
     """
+    locked = conn.dialect.name == "postgresql"
+    by_id, by_source = (_BY_ID_LOCKED, _BY_SOURCE_LOCKED) if locked else (_BY_ID, _BY_SOURCE)
     customer_id = payload.get("id")
     if customer_id:
-        customer = _one(conn, _BY_ID, project_id, customer_id)
+        customer = _one(conn, by_id, project_id, customer_id)
         if customer is None:
             raise NotFound(RESOURCE, customer_id)
-        return update_customer(conn, project_id, customer, payload, now)
+        return update_customer(conn, project_id, customer, payload, now, locked=locked)
     source_id = payload.get("source_id")
     if source_id:
-        existing = _one(conn, _BY_SOURCE, project_id, source_id)
+        existing = _one(conn, by_source, project_id, source_id)
         if existing is not None:
-            return update_customer(conn, project_id, existing, payload, now)
+            return update_customer(conn, project_id, existing, payload, now, locked=locked)
         # Race guard: on PostgreSQL two requests may both miss the source_id and
         # insert; the unique constraint stops the second, which then updates the
         # winner's row. (SQLite write transactions are serialised up front.)
@@ -203,10 +212,10 @@ def upsert_customer(
             with conn.begin_nested():
                 return create_customer(conn, project_id, payload, now)
         except IntegrityError:
-            existing = _one(conn, _BY_SOURCE, project_id, source_id)
+            existing = _one(conn, by_source, project_id, source_id)
             if existing is None:
                 raise
-            return update_customer(conn, project_id, existing, payload, now)
+            return update_customer(conn, project_id, existing, payload, now, locked=locked)
     return create_customer(conn, project_id, payload, now)
 
 
