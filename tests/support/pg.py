@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 SUPERUSER = "voucherd"
@@ -68,9 +69,13 @@ def _unprivileged_user() -> str | None:
 
 
 class PostgresCluster:
-    """initdb + pg_ctl start on a free port; ``stop()`` removes everything."""
+    """initdb + pg_ctl start on a free port; ``stop()`` removes everything.
 
-    def __init__(self) -> None:
+    ``settings`` are extra server settings (``-c name=value``).
+    """
+
+    def __init__(self, settings: Mapping[str, str] | None = None) -> None:
+        self.settings = dict(settings or {})
         self.bindir = find_bindir()
         self.user = _unprivileged_user()
         self.root = Path(tempfile.mkdtemp(prefix="voucherd-pg-"))
@@ -118,6 +123,7 @@ class PostgresCluster:
                 "-c synchronous_commit=off",
                 "-c full_page_writes=off",
                 "-c shared_buffers=128MB",
+                *(f"-c {name}={value}" for name, value in self.settings.items()),
             ]
         )
         self._run(
