@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -17,6 +19,8 @@ from voucherd.api.schemas.redemptions import (
 )
 from voucherd.api.stackable import body_dict, caller_for, idempotency_for, respond
 from voucherd.store import idempotency, redemptions, rollbacks, stackable
+from voucherd.store.db import Database
+from voucherd.store.projects import Project
 from voucherd.store.stackable import IdempotentRequest
 
 router = APIRouter(tags=["redemptions"])
@@ -96,16 +100,18 @@ def rollback_redemption(
     tracking_id: str | None = None,
 ) -> Response:
     """Roll back one redemption that is neither a parent nor a child (``Idempotency-Key`` aware)."""
-    answer = rollbacks.rollback(
+    return _rollback(
+        request,
+        project,
         db,
-        caller_for(request, project),
+        clock,
         redemption_id,
-        rollback_request(body, reason, tracking_id),
-        clock(),
+        body,
+        idempotent,
+        reason,
+        tracking_id,
         stacked=False,
-        idempotent=_scoped(idempotent, redemption_id, reason, tracking_id),
     )
-    return respond(answer)
 
 
 @router.post("/v1/redemptions/{redemption_id}/rollbacks")
@@ -121,13 +127,41 @@ def rollback_stacked_redemptions(
     tracking_id: str | None = None,
 ) -> Response:
     """Roll back a stacked redemption (every child) or a single one (``Idempotency-Key`` aware)."""
+    return _rollback(
+        request,
+        project,
+        db,
+        clock,
+        redemption_id,
+        body,
+        idempotent,
+        reason,
+        tracking_id,
+        stacked=True,
+    )
+
+
+def _rollback(
+    request: Request,
+    project: Project,
+    db: Database,
+    clock: Callable[[], dt.datetime],
+    redemption_id: str,
+    body: RedemptionsRollbackCreateRequestBody,
+    idempotent: IdempotentRequest | None,
+    reason: str | None,
+    tracking_id: str | None,
+    *,
+    stacked: bool,
+) -> Response:
+    """What both rollback endpoints do; ``stacked`` is the ``/rollbacks`` one."""
     answer = rollbacks.rollback(
         db,
         caller_for(request, project),
         redemption_id,
         rollback_request(body, reason, tracking_id),
         clock(),
-        stacked=True,
+        stacked=stacked,
         idempotent=_scoped(idempotent, redemption_id, reason, tracking_id),
     )
     return respond(answer)
