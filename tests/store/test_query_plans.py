@@ -55,9 +55,8 @@ TEN_IDS = [f"id_{n}" for n in range(10)]
         (snapshot._CAMPAIGNS, {"ids": TEN_IDS}),
         (categories._BY_IDS, {"ids": TEN_IDS}),
         (promotion_tiers._CAMPAIGNS_BY_IDS, {"ids": TEN_IDS}),
-        (redemptions._VOUCHER, {"code": "CODE-1"}),
     ],
-    ids=["redemption-documents", "tiers", "campaigns", "categories", "tier-campaigns", "voucher"],
+    ids=["redemption-documents", "tiers", "campaigns", "categories", "tier-campaigns"],
 )
 def test_lookups_by_id_do_not_walk_the_project(
     db: Database, statement: Any, params: dict[str, Any]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Connection, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Connection, bindparam, func, or_, select
 
+from voucherd.store import vouchers as vouchers_store
 from voucherd.store.errors import InvalidQueryParams, NotFound
 from voucherd.store.jsonpaths import json_text
 from voucherd.store.listing import (
@@ -25,12 +26,11 @@ from voucherd.store.listing import (
     ordering,
     total_from_page,
 )
-from voucherd.store.schema import campaigns, customers, redemptions, vouchers
+from voucherd.store.schema import campaigns, customers, redemptions
 
 RESULTS = ("SUCCESS", "FAILURE")
 
 r = redemptions.c
-v = vouchers.c
 
 # Public ``filters`` fields (BEHAVIOR.md §4.1) → columns.
 REDEMPTION_FIELDS: dict[str, ColumnElement[Any]] = {
@@ -70,29 +70,6 @@ _DOCUMENTS = select(r.id, r.data).where(
 )
 _PAGE_IDS = select(r.id)
 _COUNT = select(func.count()).select_from(redemptions)
-_code: BindParameter[str] = bindparam("code")
-# By code, else by id; ``code = :code OR id = :code`` had SQLite scan the project's
-# vouchers, so the code match is a subquery inside the id list.
-_VOUCHER = (
-    select(v.id, v.code, v.quantity, v.redeemed_quantity)
-    .where(
-        v.project_id == bindparam("project_id"),
-        v.deleted_at.is_(None),
-        v.id.in_(
-            [
-                _code,
-                select(v.id)
-                .where(
-                    v.project_id == bindparam("project_id"),
-                    v.deleted_at.is_(None),
-                    v.code == _code,
-                )
-                .scalar_subquery(),
-            ]
-        ),
-    )
-    .order_by((v.code == _code).desc())
-)
 _OF_VOUCHER = (_IN_PROJECT, r.voucher_id == bindparam("voucher_id"))
 _HISTORY_IDS = select(r.id).where(*_OF_VOUCHER).order_by(r.date.desc(), r.id.desc())
 _HISTORY_PAGE = _HISTORY_IDS.limit(bindparam("limit")).offset(bindparam("offset"))
@@ -201,7 +178,7 @@ def voucher_history(
     ``redeemed_quantity`` is the voucher's counter (net of rollbacks). Without
     ``limit`` every entry is returned. A deleted voucher is 404.
     """
-    voucher = conn.execute(_VOUCHER, {"project_id": project_id, "code": code_or_id}).first()
+    voucher = vouchers_store.find_voucher(conn, project_id, code_or_id)
     if voucher is None:
         raise NotFound("voucher", code_or_id)
     params = {"project_id": project_id, "voucher_id": voucher.id}
