@@ -8,7 +8,9 @@ SQL statements per call and the time spent inside the driver, and — for the
 writes — how long the write transaction (SQLite's one write lock) was held.
 This is the figure a change to the store should move; ``make bench`` then shows
 what it does to throughput under load. ``--profile a`` prints a cProfile of one
-operation instead.
+operation instead. With ``--statements``, a ``*`` marks statements that ran on
+the direct path (``voucherd.store.direct``); ``--no-direct`` runs them all through
+SQLAlchemy, for comparison.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, event, text
 
+from voucherd.store import direct
 from voucherd.store.db import Database
 
 ITEMS = [
@@ -73,6 +76,14 @@ class Meter:
                 self.locked += time.perf_counter() - start
 
         db.write = timed_write  # type: ignore[method-assign]
+        direct.trace = self._direct
+
+    def _direct(self, statement: str, took: float) -> None:
+        self.statements += 1
+        self.driver += took
+        entry = self.by_statement.setdefault("* " + " ".join(statement.split())[:148], [0, 0.0])
+        entry[0] += 1
+        entry[1] += took
 
     def reset(self) -> None:
         self.statements, self.driver, self.locked = 0, 0.0, 0.0
@@ -122,7 +133,13 @@ def main(argv: list[str] | None = None) -> int:
         "--statements", action="store_true", help="also list each statement's driver time"
     )
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (tottime, ...)")
+    parser.add_argument(
+        "--no-direct",
+        action="store_true",
+        help="run every statement through SQLAlchemy (voucherd.store.direct off), to compare",
+    )
     args = parser.parse_args(argv)
+    direct.enabled = not args.no_direct
 
     from bench import seed
     from voucherd.store import listing, redemptions, rollbacks, stackable

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from voucherd.store import ids
 from voucherd.store.categories import categories_by_ids, get_category
+from voucherd.store.direct import hot
 from voucherd.store.errors import NotFound
 from voucherd.store.schema import categories, validation_rule_assignments, validation_rules
 from voucherd.store.wire import iso, parse_datetime
@@ -126,7 +127,7 @@ def assign_rules(
 
 # Rendering a voucher or tier after each redemption lists its assignments; the
 # statement is built once, as constructing it per call cost more CPU than running it.
-_ASSIGNMENTS_OF = (
+_ASSIGNMENTS_OF = hot(
     select(validation_rule_assignments)
     .where(
         validation_rule_assignments.c.project_id == bindparam("project_id"),

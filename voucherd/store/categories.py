@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 
 from voucherd.store import ids, stacking_rules
+from voucherd.store.direct import hot
 from voucherd.store.errors import BusinessRuleViolation, NotFound
 from voucherd.store.listing import in_project_by_ids
 from voucherd.store.schema import categories
@@ -41,9 +42,11 @@ def _select(project_id: str) -> Any:
 
 # Built once (rendering a voucher or tier after each redemption loads its category):
 # constructing the statement per call cost more CPU than executing it.
-_BY_IDS = select(categories).where(
-    in_project_by_ids(categories),
-    categories.c.id.in_(bindparam("ids", expanding=True)),
+_BY_IDS = hot(
+    select(categories).where(
+        in_project_by_ids(categories),
+        categories.c.id.in_(bindparam("ids", expanding=True)),
+    )
 )
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from voucherd.store.direct import hot
 from voucherd.store.errors import InvalidPayload, InvalidQueryParams, NotFound
 from voucherd.store.ids import new_id
 from voucherd.store.jsonpaths import json_text, metadata_resolver
@@ -60,21 +61,23 @@ Customer = dict[str, Any]
 # The statements every redemption runs are built once, here: constructing them per
 # call cost more CPU than executing them.
 _IN_PROJECT = customers.c.project_id == bindparam("project_id")
-_BY_ID = select(customers).where(_IN_PROJECT, customers.c.id == bindparam("ident"))
-_BY_SOURCE = select(customers).where(_IN_PROJECT, customers.c.source_id == bindparam("ident"))
+_BY_ID = hot(select(customers).where(_IN_PROJECT, customers.c.id == bindparam("ident")))
+_BY_SOURCE = hot(select(customers).where(_IN_PROJECT, customers.c.source_id == bindparam("ident")))
 # What an upsert reads on PostgreSQL: the row and its lock in one round trip.
-_BY_ID_LOCKED = _BY_ID.with_for_update()
-_BY_SOURCE_LOCKED = _BY_SOURCE.with_for_update()
-_LOCK = (
+_BY_ID_LOCKED = hot(_BY_ID.with_for_update())
+_BY_SOURCE_LOCKED = hot(_BY_SOURCE.with_for_update())
+_LOCK = hot(
     select(customers.c.id)
     .where(_IN_PROJECT, customers.c.id == bindparam("ident"))
     .with_for_update()
 )
-_INSERT = insert(customers)
+_INSERT = hot(insert(customers))
 # SET takes the columns the parameters name; an UPDATE reserves those names, so the
 # WHERE binds are ``b_``-prefixed.
-_UPDATE = update(customers).where(
-    customers.c.project_id == bindparam("b_project_id"), customers.c.id == bindparam("b_id")
+_UPDATE = hot(
+    update(customers).where(
+        customers.c.project_id == bindparam("b_project_id"), customers.c.id == bindparam("b_id")
+    )
 )
 
 

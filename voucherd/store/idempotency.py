@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import orjson
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from voucherd.store.direct import hot
 from voucherd.store.errors import VoucherdError
 from voucherd.store.schema import idempotency_keys
 
@@ -33,20 +34,24 @@ _KEY = (
     idempotency_keys.c.key == bindparam("key"),
     idempotency_keys.c.endpoint == bindparam("endpoint"),
 )
-_LOOKUP = select(
-    idempotency_keys.c.request_hash,
-    idempotency_keys.c.status_code,
-    idempotency_keys.c.response,
-    idempotency_keys.c.expires_at,
-).where(*_KEY)
-_DELETE = delete(idempotency_keys).where(*_KEY)
-_INSERT = insert(idempotency_keys)
+_LOOKUP = hot(
+    select(
+        idempotency_keys.c.request_hash,
+        idempotency_keys.c.status_code,
+        idempotency_keys.c.response,
+        idempotency_keys.c.expires_at,
+    ).where(*_KEY)
+)
+_DELETE = hot(delete(idempotency_keys).where(*_KEY))
+_INSERT = hot(insert(idempotency_keys))
 # SET takes the columns the parameters name; an UPDATE reserves those names, so the
 # WHERE binds are ``b_``-prefixed.
-_UPDATE = update(idempotency_keys).where(
-    idempotency_keys.c.project_id == bindparam("b_project_id"),
-    idempotency_keys.c.key == bindparam("b_key"),
-    idempotency_keys.c.endpoint == bindparam("b_endpoint"),
+_UPDATE = hot(
+    update(idempotency_keys).where(
+        idempotency_keys.c.project_id == bindparam("b_project_id"),
+        idempotency_keys.c.key == bindparam("b_key"),
+        idempotency_keys.c.endpoint == bindparam("b_endpoint"),
+    )
 )
 
 

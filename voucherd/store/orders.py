@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, upd
 from sqlalchemy.exc import IntegrityError
 
 from voucherd.store import customers, listing, products
+from voucherd.store.direct import hot
 from voucherd.store.errors import NotFound
 from voucherd.store.ids import new_id
 from voucherd.store.jsonpaths import metadata_resolver
@@ -56,16 +57,22 @@ Order = dict[str, Any]
 
 # The statements every redemption runs, built once: constructing a statement per
 # call cost several times what executing it does.
-_BY_ID = select(orders).where(
-    orders.c.project_id == bindparam("project_id"), orders.c.id == bindparam("order_id")
+_BY_ID = hot(
+    select(orders).where(
+        orders.c.project_id == bindparam("project_id"), orders.c.id == bindparam("order_id")
+    )
 )
-_BY_SOURCE_ID = select(orders).where(
-    orders.c.project_id == bindparam("project_id"), orders.c.source_id == bindparam("source_id")
+_BY_SOURCE_ID = hot(
+    select(orders).where(
+        orders.c.project_id == bindparam("project_id"), orders.c.source_id == bindparam("source_id")
+    )
 )
-_BY_ID_OR_SOURCE_ID = listing.by_id_or_source_id(orders)
-_INSERT = insert(orders)
-_UPDATE = update(orders).where(
-    orders.c.project_id == bindparam("b_project_id"), orders.c.id == bindparam("b_order_id")
+_BY_ID_OR_SOURCE_ID = hot(listing.by_id_or_source_id(orders))
+_INSERT = hot(insert(orders))
+_UPDATE = hot(
+    update(orders).where(
+        orders.c.project_id == bindparam("b_project_id"), orders.c.id == bindparam("b_order_id")
+    )
 )
 # The ``stored`` default of resolve_order/upsert_order: look the order up (None
 # means the caller knows there is none).

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from voucherd.store.direct import hot
 from voucherd.store.errors import BusinessRuleViolation, Duplicate, NotFound
 from voucherd.store.ids import new_id
 from voucherd.store.jsonpaths import metadata_resolver
@@ -56,9 +57,11 @@ Record = dict[str, Any]
 
 # Orders and redemptions look products and SKUs up on every call; their statements
 # are built once, here, as constructing them per call cost more CPU than running them.
-_LIVE_PRODUCT_BY = by_id_or_source_id(products, products.c.deleted_at.is_(None))
-_LIVE_SKU_BY = by_id_or_source_id(skus, skus.c.deleted_at.is_(None))
-_PROJECT_CREATED_AT = select(projects.c.created_at).where(projects.c.id == bindparam("project_id"))
+_LIVE_PRODUCT_BY = hot(by_id_or_source_id(products, products.c.deleted_at.is_(None)))
+_LIVE_SKU_BY = hot(by_id_or_source_id(skus, skus.c.deleted_at.is_(None)))
+_PROJECT_CREATED_AT = hot(
+    select(projects.c.created_at).where(projects.c.id == bindparam("project_id"))
+)
 
 
 def _record(row: Any) -> Record:

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from voucherd.store import ids
+from voucherd.store.direct import hot
 from voucherd.store.errors import NotFound
 from voucherd.store.schema import api_keys, projects
 
@@ -68,7 +69,7 @@ class ProjectKeys:
 
 # Every request authenticates, so this statement is built once, here: constructing
 # it per call cost more CPU than executing it.
-_LIVE_KEY = (
+_LIVE_KEY = hot(
     select(api_keys.c.token_hash, projects.c.id, projects.c.name, projects.c.settings)
     .join(projects, projects.c.id == api_keys.c.project_id)
     .where(

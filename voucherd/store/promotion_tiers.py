@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
 
 from voucherd.store import catalog, ids
+from voucherd.store.direct import hot
 from voucherd.store.errors import BusinessRuleViolation, NotFound
 from voucherd.store.listing import ListQuery, in_project_by_ids, ordering, page
 from voucherd.store.schema import campaigns, promotion_stacks, promotion_tiers
@@ -25,9 +26,11 @@ PROMOTION = "PROMOTION"
 
 # Built once (rendering a tier after each redemption loads its campaign):
 # constructing the statement per call cost more CPU than executing it.
-_CAMPAIGNS_BY_IDS = select(campaigns).where(
-    in_project_by_ids(campaigns),
-    campaigns.c.id.in_(bindparam("ids", expanding=True)),
+_CAMPAIGNS_BY_IDS = hot(
+    select(campaigns).where(
+        in_project_by_ids(campaigns),
+        campaigns.c.id.in_(bindparam("ids", expanding=True)),
+    )
 )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, bindparam, func, or_, select
 
 from voucherd.store import vouchers as vouchers_store
+from voucherd.store.direct import hot
 from voucherd.store.errors import InvalidQueryParams, NotFound
 from voucherd.store.jsonpaths import json_text
 from voucherd.store.listing import (
@@ -64,16 +65,18 @@ REDEMPTION_ORDERS: dict[str, ColumnElement[Any]] = {
 
 # Statements and clauses built once, executed with a params dict.
 _IN_PROJECT = r.project_id == bindparam("project_id")
-_DATA = select(r.data).where(_IN_PROJECT, r.id == bindparam("id"))
-_DOCUMENTS = select(r.id, r.data).where(
-    in_project_by_ids(redemptions), r.id.in_(bindparam("ids", expanding=True))
+_DATA = hot(select(r.data).where(_IN_PROJECT, r.id == bindparam("id")))
+_DOCUMENTS = hot(
+    select(r.id, r.data).where(
+        in_project_by_ids(redemptions), r.id.in_(bindparam("ids", expanding=True))
+    )
 )
-_PAGE_IDS = select(r.id)
-_COUNT = select(func.count()).select_from(redemptions)
+_PAGE_IDS = hot(select(r.id))
+_COUNT = hot(select(func.count()).select_from(redemptions))
 _OF_VOUCHER = (_IN_PROJECT, r.voucher_id == bindparam("voucher_id"))
-_HISTORY_IDS = select(r.id).where(*_OF_VOUCHER).order_by(r.date.desc(), r.id.desc())
-_HISTORY_PAGE = _HISTORY_IDS.limit(bindparam("limit")).offset(bindparam("offset"))
-_HISTORY_COUNT = _COUNT.where(*_OF_VOUCHER)
+_HISTORY_IDS = hot(select(r.id).where(*_OF_VOUCHER).order_by(r.date.desc(), r.id.desc()))
+_HISTORY_PAGE = hot(_HISTORY_IDS.limit(bindparam("limit")).offset(bindparam("offset")))
+_HISTORY_COUNT = hot(_COUNT.where(*_OF_VOUCHER))
 # ``customer``: the id of the customer with this id, else this source_id (as
 # customers.find_customer finds it), inside the listing's own statements; NULL when
 # there is none, so an unknown customer lists nothing.

@@ -54,6 +54,7 @@ from sqlalchemy.sql.dml import ReturningUpdate
 from voucherd.store import customers, ids, orders, promotion_tiers, stacking_rules
 from voucherd.store import vouchers as voucher_store
 from voucherd.store.db import Database
+from voucherd.store.direct import hot
 from voucherd.store.errors import BusinessRuleViolation, NotFound
 from voucherd.store.schema import orders as orders_table
 from voucherd.store.schema import promotion_tiers as tiers_table
@@ -72,15 +73,15 @@ o = orders_table.c
 # The statements every rollback runs, built once and executed with a params dict
 # (UPDATE parameters carry a ``b_`` prefix: SET reserves the column names).
 _IN_PROJECT = r.project_id == bindparam("project_id")
-_REDEMPTION = select(redemptions).where(_IN_PROJECT, r.id == bindparam("id"))
-_CHILDREN = (
+_REDEMPTION = hot(select(redemptions).where(_IN_PROJECT, r.id == bindparam("id")))
+_CHILDREN = hot(
     select(redemptions)
     .where(_IN_PROJECT, r.parent_id == bindparam("parent_id"), r.object == "redemption")
     .order_by(r.id)
 )
 # Race guard: of concurrent rollbacks exactly one matches the SUCCEEDED row; on
 # PostgreSQL the others wait for its commit and then match nothing.
-_CLAIM = (
+_CLAIM = hot(
     update(redemptions)
     .where(
         r.project_id == bindparam("b_project_id"),
@@ -89,7 +90,7 @@ _CLAIM = (
     )
     .values(status="ROLLED_BACK", data=bindparam("b_data"))
 )
-_LOCK_CARDS = (
+_LOCK_CARDS = hot(
     select(v.id)
     .where(v.project_id == bindparam("project_id"), v.id.in_(bindparam("ids", expanding=True)))
     .order_by(v.id)
@@ -118,22 +119,24 @@ def _restore(table: Table, *guards: ColumnElement[bool], **values: Any) -> Retur
 
 _credits: BindParameter[int] = bindparam("b_credits")
 _points: BindParameter[int] = bindparam("b_points")
-_RESTORE_VOUCHER = _restore(
-    vouchers,
-    v.redeemed_amount >= _credits,
-    v.redeemed_points >= _points,
-    redeemed_amount=v.redeemed_amount - _credits,
-    redeemed_points=v.redeemed_points - _points,
-    updated_at=bindparam("b_now"),
+_RESTORE_VOUCHER = hot(
+    _restore(
+        vouchers,
+        v.redeemed_amount >= _credits,
+        v.redeemed_points >= _points,
+        redeemed_amount=v.redeemed_amount - _credits,
+        redeemed_points=v.redeemed_points - _points,
+        updated_at=bindparam("b_now"),
+    )
 )
-_RESTORE_TIER = _restore(tiers_table)
-_LOCK_ORDER = (
+_RESTORE_TIER = hot(_restore(tiers_table))
+_LOCK_ORDER = hot(
     select(orders_table)
     .where(o.project_id == bindparam("project_id"), o.id == bindparam("id"))
     .with_for_update()
 )
-_INSERT_RECORD = insert(redemptions)
-_INSERT_LEDGER = insert(voucher_transactions)
+_INSERT_RECORD = hot(insert(redemptions))
+_INSERT_LEDGER = hot(insert(voucher_transactions))
 
 
 @dataclass(frozen=True)

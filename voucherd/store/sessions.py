@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from voucherd.store import ids
+from voucherd.store.direct import hot
 from voucherd.store.errors import NotFound
 from voucherd.store.schema import sessions
 
@@ -33,7 +34,7 @@ DEFAULT_TTL_UNIT = "DAYS"
 
 # Validations and redemptions run these statements on every call, so they are built
 # once, here: constructing them per call cost more CPU than executing them.
-_RESERVED = (
+_RESERVED = hot(
     select(
         sessions.c.related_object_id,
         func.sum(sessions.c.quantity),
@@ -47,19 +48,23 @@ _RESERVED = (
     )
     .group_by(sessions.c.related_object_id)
 )
-_RESERVED_BY_OTHERS = _RESERVED.where(sessions.c.key != bindparam("own_key"))
+_RESERVED_BY_OTHERS = hot(_RESERVED.where(sessions.c.key != bindparam("own_key")))
 # SET takes the columns the parameters name; an UPDATE reserves those names, so the
 # WHERE binds are ``b_``-prefixed.
-_RESERVE_UPDATE = update(sessions).where(
-    sessions.c.project_id == bindparam("b_project_id"),
-    sessions.c.key == bindparam("b_key"),
-    sessions.c.related_object_id == bindparam("b_related_object_id"),
+_RESERVE_UPDATE = hot(
+    update(sessions).where(
+        sessions.c.project_id == bindparam("b_project_id"),
+        sessions.c.key == bindparam("b_key"),
+        sessions.c.related_object_id == bindparam("b_related_object_id"),
+    )
 )
-_RESERVE_INSERT = insert(sessions)
-_CONSUME = delete(sessions).where(
-    sessions.c.project_id == bindparam("project_id"),
-    sessions.c.key == bindparam("key"),
-    sessions.c.related_object_id.in_(bindparam("ids", expanding=True)),
+_RESERVE_INSERT = hot(insert(sessions))
+_CONSUME = hot(
+    delete(sessions).where(
+        sessions.c.project_id == bindparam("project_id"),
+        sessions.c.key == bindparam("key"),
+        sessions.c.related_object_id.in_(bindparam("ids", expanding=True)),
+    )
 )
 
 

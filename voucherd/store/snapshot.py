@@ -48,6 +48,7 @@ from voucherd.store import (
 )
 from voucherd.store import vouchers as voucher_store
 from voucherd.store.db import serialise
+from voucherd.store.direct import hot
 from voucherd.store.errors import BusinessRuleViolation, InvalidPayload, NotFound
 from voucherd.store.listing import in_project_by_ids
 from voucherd.store.schema import (
@@ -81,7 +82,7 @@ def _live_voucher_ids(column: Any) -> Any:
 # Requested by code or by id: a UNION of two index lookups. ``code IN … OR id IN …``
 # made SQLite scan every live voucher of the project (its query plan), which a
 # campaign of 100,000 codes turns into the slowest step of a redemption.
-_VOUCHERS = (
+_VOUCHERS = hot(
     select(vouchers)
     .where(
         vouchers.c.id.in_(
@@ -90,10 +91,10 @@ _VOUCHERS = (
     )
     .order_by(vouchers.c.id)
 )
-_VOUCHERS_LOCKED = _VOUCHERS.with_for_update()
+_VOUCHERS_LOCKED = hot(_VOUCHERS.with_for_update())
 # Tiers after vouchers, each in id order: one global lock order, so the
 # per-customer counters of a tier are read by one redeem at a time.
-_TIERS = (
+_TIERS = hot(
     select(promotion_tiers)
     .where(
         in_project_by_ids(promotion_tiers),
@@ -101,25 +102,33 @@ _TIERS = (
     )
     .order_by(promotion_tiers.c.id)
 )
-_TIERS_LOCKED = _TIERS.with_for_update()
-_CAMPAIGNS = select(campaigns).where(
-    in_project_by_ids(campaigns),
-    campaigns.c.id.in_(bindparam("ids", expanding=True)),
-    campaigns.c.deleted_at.is_(None),
+_TIERS_LOCKED = hot(_TIERS.with_for_update())
+_CAMPAIGNS = hot(
+    select(campaigns).where(
+        in_project_by_ids(campaigns),
+        campaigns.c.id.in_(bindparam("ids", expanding=True)),
+        campaigns.c.deleted_at.is_(None),
+    )
 )
-_STACK = select(promotion_stacks).where(
-    promotion_stacks.c.project_id == bindparam("project_id"),
-    promotion_stacks.c.id == bindparam("stack_id"),
+_STACK = hot(
+    select(promotion_stacks).where(
+        promotion_stacks.c.project_id == bindparam("project_id"),
+        promotion_stacks.c.id == bindparam("stack_id"),
+    )
 )
-_REWARD = select(rewards).where(
-    rewards.c.project_id == bindparam("project_id"), rewards.c.id == bindparam("reward_id")
+_REWARD = hot(
+    select(rewards).where(
+        rewards.c.project_id == bindparam("project_id"), rewards.c.id == bindparam("reward_id")
+    )
 )
-_REWARD_ASSIGNED = select(reward_assignments.c.id).where(
-    reward_assignments.c.project_id == bindparam("project_id"),
-    reward_assignments.c.reward_id == bindparam("reward_id"),
-    reward_assignments.c.campaign_id == bindparam("campaign_id"),
+_REWARD_ASSIGNED = hot(
+    select(reward_assignments.c.id).where(
+        reward_assignments.c.project_id == bindparam("project_id"),
+        reward_assignments.c.reward_id == bindparam("reward_id"),
+        reward_assignments.c.campaign_id == bindparam("campaign_id"),
+    )
 )
-_ORDER_ROWS_LOCKED = (
+_ORDER_ROWS_LOCKED = hot(
     select(orders_table)
     .where(
         orders_table.c.project_id == bindparam("project_id"),

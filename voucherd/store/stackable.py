@@ -31,6 +31,7 @@ from voucherd.engine.rules import GENERIC_MESSAGES
 from voucherd.store import idempotency, ids, orders, promotion_tiers, sessions
 from voucherd.store import vouchers as voucher_store
 from voucherd.store.db import Database, serialise
+from voucherd.store.direct import hot
 from voucherd.store.errors import VoucherdError
 from voucherd.store.schema import promotion_tiers as tiers_table
 from voucherd.store.schema import redemptions, voucher_transactions, vouchers
@@ -101,12 +102,12 @@ class Answer:
 # Built once: constructing a statement per call cost several times what executing it
 # does, and on SQLite every statement here runs while all other writers wait.
 
-_INSERT_RECORD = insert(redemptions)
+_INSERT_RECORD = hot(insert(redemptions))
 _RECORD_TEMPLATE: dict[str, Any] = {column.name: None for column in redemptions.c}
-_INSERT_TRANSACTION = insert(voucher_transactions)
-_VOUCHER = select(vouchers).where(vouchers.c.id == bindparam("voucher_id"))
-_TIER = select(tiers_table).where(tiers_table.c.id == bindparam("tier_id"))
-_TIER_REDEEMED = (
+_INSERT_TRANSACTION = hot(insert(voucher_transactions))
+_VOUCHER = hot(select(vouchers).where(vouchers.c.id == bindparam("voucher_id")))
+_TIER = hot(select(tiers_table).where(tiers_table.c.id == bindparam("tier_id")))
+_TIER_REDEEMED = hot(
     update(tiers_table)
     .where(tiers_table.c.id == bindparam("b_tier_id"))
     .values(redeemed_quantity=tiers_table.c.redeemed_quantity + 1)
@@ -141,7 +142,7 @@ def _voucher_redeemed(credits: bool, points: bool) -> Any:
             v.loyalty_points - v.loyalty_subtracted_points - v.redeemed_points
             >= bindparam("b_points")
         )
-    return query.returning(*v)
+    return hot(query.returning(*v))
 
 
 _VOUCHER_REDEEMED = {

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from voucherd.store import ids
+from voucherd.store.direct import hot
 from voucherd.store.errors import InvalidPayload, NotFound, VoucherdError
 from voucherd.store.schema import categories, stacking_rules
 from voucherd.store.wire import iso
@@ -104,7 +105,9 @@ def _complete(data: Mapping[str, Any]) -> dict[str, Any]:
 
 # Built once: every validation and redemption reads the rules, and constructing the
 # statement per call cost more CPU than executing it.
-_BY_PROJECT = select(stacking_rules).where(stacking_rules.c.project_id == bindparam("project_id"))
+_BY_PROJECT = hot(
+    select(stacking_rules).where(stacking_rules.c.project_id == bindparam("project_id"))
+)
 
 
 def _row(conn: Connection, project_id: str) -> Any:

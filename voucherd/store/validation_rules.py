@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from voucherd.engine.rules import validate_rule_definition
 from voucherd.store import campaigns, catalog, ids, promotion_tiers, vouchers
+from voucherd.store.direct import hot
 from voucherd.store.errors import BusinessRuleViolation, Duplicate, NotFound
 from voucherd.store.listing import ListQuery, ordering, page
 from voucherd.store.schema import reward_assignments, validation_rules
@@ -52,7 +53,7 @@ _DOC_FIELDS = ("rules", "bundle_rules", "error", "applicable_to", "type", "conte
 
 # Every validation and redemption reads the rules of its objects; these statements
 # are built once, as constructing them per call cost more CPU than executing them.
-_COUNTS = (
+_COUNTS = hot(
     select(assignments.c.rule_id, func.count())
     .where(
         assignments.c.project_id == bindparam("project_id"),
@@ -60,7 +61,7 @@ _COUNTS = (
     )
     .group_by(assignments.c.rule_id)
 )
-_RULES_FOR_OBJECTS = (
+_RULES_FOR_OBJECTS = hot(
     select(assignments.c.related_object_id, validation_rules)
     .join(validation_rules, validation_rules.c.id == assignments.c.rule_id)
     .where(
