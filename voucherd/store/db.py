@@ -12,6 +12,7 @@ for a hang-up on checkout without a round trip (:func:`_hung_up`).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
 import hashlib
 import logging
@@ -93,13 +94,34 @@ class Database:
         the hand-off unfair (p99 of seconds under load). A thread waiting at the gate
         holds no connection, so the gate cannot starve the pool; readers never take it.
         """
-        gate = self._writer_gate if self._writer_gate is not None else contextlib.nullcontext()
+        gate: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        if self._writer_gate is not None and not _GATE_HELD.get():
+            gate = self._writer_gate
         with gate, self.engine.connect() as conn:
             conn = conn.execution_options(voucherd_write=True)
             with conn.begin():
                 yield conn
         if self._checkpointer is not None:
             self._checkpointer.committed()
+
+    @property
+    def writer_gate(self) -> WriterGate | None:
+        """SQLite's writer gate (None on PostgreSQL)."""
+        return self._writer_gate
+
+    @contextlib.contextmanager
+    def gate_held(self) -> Iterator[None]:
+        """Inside the block, :meth:`write` trusts that the caller holds the writer gate.
+
+        For callers that took the gate themselves (``voucherd.api.inline`` takes it
+        without blocking the event loop). The mark is a context variable, so it covers
+        only the code the caller runs in this context.
+        """
+        token = _GATE_HELD.set(True)
+        try:
+            yield
+        finally:
+            _GATE_HELD.reset(token)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -128,6 +150,12 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+# Set by Database.gate_held: the code running in this context holds the writer gate.
+_GATE_HELD: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "voucherd_gate_held", default=False
+)
 
 
 class WriterGate:
@@ -184,16 +212,28 @@ class WriterGate:
         if self._owner == threading.get_ident():
             # BEGIN IMMEDIATE inside our own write transaction could only time out.
             raise RuntimeError("a write transaction is already open in this thread")
-        self._thread_lock.acquire()
-        self._owner = threading.get_ident()
+        self.enter(owner=threading.get_ident())
+
+    def enter(self, *, owner: int | None, wait: bool = True) -> bool:
+        """Take the gate for ``owner`` (a thread id, None for an event loop's task).
+
+        With ``wait=False`` it only takes a free gate and returns whether it did.
+        Release with ``__exit__``, from any thread.
+        """
+        if not self._thread_lock.acquire(blocking=wait):
+            return False
         try:
             fd = self._descriptor()
             if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another process holds it (wait=False only)
+            self._thread_lock.release()
+            return False
         except BaseException:
-            self._owner = None
             self._thread_lock.release()
             raise
+        self._owner = owner
+        return True
 
     def __exit__(self, *_exc: object) -> None:
         try:

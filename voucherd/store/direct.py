@@ -32,7 +32,7 @@ from __future__ import annotations
 import collections
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NamedTuple, NoReturn, TypeVar
 
 from sqlalchemy import Connection, exc
 from sqlalchemy.engine import Dialect
@@ -76,15 +76,41 @@ class _Hot:
             return plan
 
 
+# A parameter with no default: missing from a call, SQLAlchemy raises (we let it).
+_REQUIRED = object()
+
+
+class _Bind(NamedTuple):
+    """Where one driver parameter's value comes from in a call's parameters."""
+
+    key: str  # looked up first (the bindparam's key, or the column's for DML)
+    name: str  # then the compiled name
+    default: Any  # else this; _REQUIRED: SQLAlchemy's error
+    member: int  # >= 0: the value is this element of a list (an IN list's member)
+    processor: Callable[[Any], Any] | None  # the dialect's bind processor
+    out: str  # the driver's parameter name (pyformat)
+
+
 class _Plan:
-    """One compiled form of a statement, with everything a call needs precomputed."""
+    """One compiled form of a statement, with everything a call needs precomputed.
+
+    A call's parameters become the driver's by the rules of SQLAlchemy's
+    ``construct_params`` (the key, then the compiled name, then the bind's own
+    value), worked out once per plan instead of per call. IN lists change the SQL
+    with their lengths: each combination of lengths gets its own SQL and spec, made
+    once by SQLAlchemy's ``construct_expanded_state``. Anything unusual — a bind
+    whose value is computed per call, a missing required value, an IN list that is
+    not a plain list of scalars — takes SQLAlchemy's functions on every call.
+    """
 
     __slots__ = (
-        "bind_processors",
         "binds",
         "compiled",
+        "expanded",
         "expanding",
+        "fixed",
         "many",
+        "origin",
         "positional",
         "processors",
         "row",
@@ -96,17 +122,28 @@ class _Plan:
         self.sql: str = compiled.string
         self.positional: bool = bool(compiled.positional)
         # IN lists: the SQL and the parameter order depend on each call's list lengths.
-        self.expanding = bool(compiled.post_compile_params)
+        self.expanding: list[str] = [bind.key for bind in compiled.post_compile_params]
+        self.expanded: dict[tuple[int, ...], tuple[str, list[_Bind]]] = {}
         # executemany: only statements that return nothing and have one SQL text.
         self.many = not self.expanding and not compiled._result_columns
+        # compiled name -> (key, default) of its bind
+        self.origin: dict[str, tuple[str, Any]] = {}
+        self.fixed = True
+        for bind, name in compiled.bind_names.items():
+            if bind.callable is not None:
+                self.fixed = False
+            default = _REQUIRED if bind.required else bind.value
+            self.origin[name] = (bind.key, default)
         processors = compiled._bind_processors
-        self.bind_processors: Mapping[str, Callable[[Any], Any]] = processors
-        self.binds: list[tuple[str, Callable[[Any], Any] | None]] = [
-            (name, processors.get(name)) for name in (compiled.positiontup or ())
-        ]
+        names = compiled.positiontup if self.positional else list(self.origin)
+        self.binds = [self._bind(name, processors.get(name)) for name in names or ()]
         self.row = row
         # Result processors depend on the driver's column types: set on the first result.
         self.processors: list[Callable[[Any], Any] | None] | None = None
+
+    def _bind(self, name: str, processor: Any, member: int = -1, out: str | None = None) -> _Bind:
+        key, default = self.origin[name]
+        return _Bind(key, name, default, member, processor, out or name)
 
     @classmethod
     def build(cls, statement: Any, dialect: Dialect, names: frozenset[str]) -> _Plan | None:
@@ -116,6 +153,7 @@ class _Plan:
             or compiled.insert_prefetch
             or compiled.update_prefetch
             or compiled.escaped_bind_names
+            or getattr(compiled, "_collected_params", None)  # .params() values (2.1)
         ):
             return None
         fields = [column.keyname for column in compiled._result_columns]
@@ -129,32 +167,76 @@ class _Plan:
 
     def arguments(self, params: Mapping[str, Any]) -> tuple[str, Sequence[Any] | dict[str, Any]]:
         """The SQL and the driver's parameters for one call."""
+        if not self.fixed:
+            return self._by_sqlalchemy(params)
+        sql, binds = self.sql, self.binds
+        if self.expanding:
+            lengths = []
+            for key in self.expanding:
+                members = params.get(key)
+                if type(members) is not list or any(type(m) is tuple for m in members):
+                    return self._by_sqlalchemy(params)
+                lengths.append(len(members))
+            shape = self.expanded.get(tuple(lengths))
+            if shape is None:
+                shape = self._expand(params, tuple(lengths))
+            sql, binds = shape
+        values = []
+        for key, name, default, member, processor, _ in binds:
+            if key in params:
+                value = params[key]
+            elif name in params:
+                value = params[name]
+            elif default is _REQUIRED:
+                return self._by_sqlalchemy(params)  # raises SQLAlchemy's error
+            else:
+                value = default
+            if member >= 0:
+                value = value[member]
+            values.append(value if processor is None else processor(value))
+        if self.positional:
+            return sql, values
+        return sql, {bind.out: value for bind, value in zip(binds, values, strict=True)}
+
+    def _expand(
+        self, params: Mapping[str, Any], lengths: tuple[int, ...]
+    ) -> tuple[str, list[_Bind]]:
+        """The SQL and parameter spec for IN lists of these lengths (made by SQLAlchemy)."""
+        state = self.compiled.construct_expanded_state(params)
+        members = {
+            member: (name, index)
+            for name, expanded in state.parameter_expansion.items()
+            for index, member in enumerate(expanded)
+        }
+        binds = []
+        for name in state.positiontup if self.positional else list(state.parameters):
+            processor = state.processors.get(name)
+            if name in members:
+                origin, index = members[name]
+                binds.append(self._bind(origin, processor, index, out=name))
+            else:
+                binds.append(self._bind(name, processor))
+        shape = self.expanded[lengths] = (state.statement, binds)
+        return shape
+
+    def _by_sqlalchemy(
+        self, params: Mapping[str, Any]
+    ) -> tuple[str, Sequence[Any] | dict[str, Any]]:
+        """The general case, with SQLAlchemy's own functions (and its errors)."""
         if self.expanding:
             state = self.compiled.construct_expanded_state(params)
-            values, processors = state.parameters, state.processors
-            if self.positional:
-                return state.statement, [
-                    processors[name](values[name]) if name in processors else values[name]
-                    for name in state.positiontup
-                ]
-            return state.statement, {
-                name: processors[name](value) if name in processors else value
-                for name, value in values.items()
-            }
-        return self.sql, self._arguments(params)
-
-    def _arguments(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        values = self.compiled.construct_params(params)
+            sql, values, processors = state.statement, state.parameters, state.processors
+            names = state.positiontup if self.positional else list(values)
+        else:
+            sql, values = self.sql, self.compiled.construct_params(params)
+            processors = self.compiled._bind_processors
+            names = self.compiled.positiontup if self.positional else list(values)
+        converted = [
+            processors[name](values[name]) if name in processors else values[name] for name in names
+        ]
         if self.positional:
-            return [
-                values[name] if processor is None else processor(values[name])
-                for name, processor in self.binds
-            ]
-        processors = self.bind_processors
-        return {
-            name: processors[name](value) if name in processors else value
-            for name, value in values.items()
-        }
+            return sql, converted
+        return sql, dict(zip(names, converted, strict=True))
 
     def result_processors(self, dialect: Dialect, description: Any) -> list[Any]:
         columns = self.compiled._result_columns

@@ -261,6 +261,12 @@ def _redeemable_item(
 # --- validate -----------------------------------------------------------------------
 
 
+def validation_locks(body: Mapping[str, Any]) -> bool:
+    """Whether a validation request opens a LOCK session (so writes)."""
+    session = body.get("session") or {}
+    return bool(session) and session.get("type", "LOCK") == "LOCK"
+
+
 def validate(
     db: Database, caller: Caller, body: Mapping[str, Any], now: dt.datetime
 ) -> dict[str, Any]:
@@ -270,7 +276,7 @@ def validate(
     under the session key (generated when absent) for its TTL.
     """
     session = body.get("session") or {}
-    locking = bool(session) and session.get("type", "LOCK") == "LOCK"
+    locking = validation_locks(body)
     transaction = db.write() if locking else db.read()
     with transaction as conn:
         loaded = load(
@@ -359,15 +365,16 @@ def redeem(
     now: dt.datetime,
     *,
     idempotent: IdempotentRequest | None = None,
+    priced: PricedOrder | None = None,
 ) -> Answer:
-    """``POST /v1/redemptions``: redeem every APPLICABLE redeemable or nothing (§6.4)."""
-    # SQLite: the catalogue is read before the write transaction, where every statement
-    # holds up all other writers. PostgreSQL: at the start of it, before any row lock,
-    # which saves a transaction's round trips.
-    order_items = _priced_items(db, caller.project_id, body) if db.is_sqlite else None
+    """``POST /v1/redemptions``: redeem every APPLICABLE redeemable or nothing (§6.4).
+
+    ``priced`` is :func:`price_order`'s answer when the caller asked for it already.
+    """
+    if priced is None:
+        priced = price_order(db, caller.project_id, body)
     with db.write() as conn:
-        if not db.is_sqlite:
-            order_items = _price(conn, caller.project_id, body)
+        order_items = priced.items if priced is not None else _price(conn, caller.project_id, body)
         return answer_idempotently(
             conn, caller, idempotent, now, lambda: _redeem_in(conn, caller, body, now, order_items)
         )
@@ -414,6 +421,26 @@ def answer_idempotently(
         now,
     )
     return answer
+
+
+@dataclass(frozen=True)
+class PricedOrder:
+    """The request order's items priced before the write transaction (None: no items)."""
+
+    items: list[dict[str, Any]] | None
+
+
+def price_order(db: Database, project_id: str, body: Mapping[str, Any]) -> PricedOrder | None:
+    """SQLite: the order's items priced in a read transaction, for :func:`redeem`.
+
+    On SQLite the catalogue is read before the write transaction, where every statement
+    holds up all other writers. On PostgreSQL it is read at the start of that
+    transaction, before any row lock, which saves a transaction's round trips: there
+    this returns None at once, without any I/O.
+    """
+    if not db.is_sqlite:
+        return None
+    return PricedOrder(_priced_items(db, project_id, body))
 
 
 def _priced_items(

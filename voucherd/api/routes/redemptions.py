@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from voucherd.api import inline
 from voucherd.api.body import json_body
 from voucherd.api.deps import DB, Clock, ServerProject
 from voucherd.api.listing import list_envelope, list_query
@@ -56,7 +57,7 @@ def rollback_request(
 
 
 @router.post("/v1/redemptions")
-def redeem_stacked_discounts(
+async def redeem_stacked_discounts(
     request: Request,
     body: RedeemBody,
     idempotent: RedeemKey,
@@ -65,8 +66,12 @@ def redeem_stacked_discounts(
     clock: Clock,
 ) -> Response:
     """Redeem 1–30 redeemables against one order, all or nothing (``Idempotency-Key`` aware)."""
-    answer = stackable.redeem(
-        db, caller_for(request, project), body_dict(body), clock(), idempotent=idempotent
+    caller, data, now = caller_for(request, project), body_dict(body), clock()
+    # Before the writer gate: a read on SQLite, nothing on PostgreSQL (see price_order).
+    priced = stackable.price_order(db, caller.project_id, data)
+    answer = await inline.write(
+        db,
+        lambda: stackable.redeem(db, caller, data, now, idempotent=idempotent, priced=priced),
     )
     return respond(answer)
 
@@ -88,7 +93,7 @@ def get_redemption(redemption_id: str, project: ServerProject, db: DB) -> Respon
 
 
 @router.post("/v1/redemptions/{redemption_id}/rollback")
-def rollback_redemption(
+async def rollback_redemption(
     redemption_id: str,
     request: Request,
     body: RollbackBody,
@@ -100,7 +105,7 @@ def rollback_redemption(
     tracking_id: str | None = None,
 ) -> Response:
     """Roll back one redemption that is neither a parent nor a child (``Idempotency-Key`` aware)."""
-    return _rollback(
+    return await _rollback(
         request,
         project,
         db,
@@ -115,7 +120,7 @@ def rollback_redemption(
 
 
 @router.post("/v1/redemptions/{redemption_id}/rollbacks")
-def rollback_stacked_redemptions(
+async def rollback_stacked_redemptions(
     redemption_id: str,
     request: Request,
     body: RollbackBody,
@@ -127,7 +132,7 @@ def rollback_stacked_redemptions(
     tracking_id: str | None = None,
 ) -> Response:
     """Roll back a stacked redemption (every child) or a single one (``Idempotency-Key`` aware)."""
-    return _rollback(
+    return await _rollback(
         request,
         project,
         db,
@@ -141,7 +146,7 @@ def rollback_stacked_redemptions(
     )
 
 
-def _rollback(
+async def _rollback(
     request: Request,
     project: Project,
     db: Database,
@@ -155,14 +160,17 @@ def _rollback(
     stacked: bool,
 ) -> Response:
     """What both rollback endpoints do; ``stacked`` is the ``/rollbacks`` one."""
-    answer = rollbacks.rollback(
-        db,
+    caller, wanted, now = (
         caller_for(request, project),
-        redemption_id,
         rollback_request(body, reason, tracking_id),
         clock(),
-        stacked=stacked,
-        idempotent=_scoped(idempotent, redemption_id, reason, tracking_id),
+    )
+    key = _scoped(idempotent, redemption_id, reason, tracking_id)
+    answer = await inline.write(
+        db,
+        lambda: rollbacks.rollback(
+            db, caller, redemption_id, wanted, now, stacked=stacked, idempotent=key
+        ),
     )
     return respond(answer)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from voucherd.api import inline
 from voucherd.api.body import json_body
 from voucherd.api.deps import DB, Clock, ServerProject
 from voucherd.api.responses import json_response
@@ -22,9 +23,17 @@ ValidateBody = Annotated[
 
 
 @router.post("/v1/validations")
-def validate_stacked_discounts(
+async def validate_stacked_discounts(
     request: Request, body: ValidateBody, project: ServerProject, db: DB, clock: Clock
 ) -> Response:
     """Check 1–30 redeemables against an order without redeeming; may open a LOCK session."""
-    answer = stackable.validate(db, caller_for(request, project), body_dict(body), clock())
+    caller, data, now = caller_for(request, project), body_dict(body), clock()
+
+    def call() -> dict[str, Any]:
+        return stackable.validate(db, caller, data, now)
+
+    if stackable.validation_locks(data):
+        answer = await inline.write(db, call)
+    else:
+        answer = await inline.read(db, call)
     return json_response(answer)
