@@ -15,7 +15,6 @@ stored in the same transaction (see :mod:`voucherd.store.idempotency`).
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -153,6 +152,19 @@ _VOUCHER_REDEEMED = {
 
 
 # --- rendering helpers ------------------------------------------------------------
+
+
+def _copy_json(value: Any) -> Any:
+    """A copy of a JSON-shaped value (dicts and lists copied, leaves shared).
+
+    What ``copy.deepcopy`` gives for such values, several times faster: no memo, no
+    dispatch on every leaf (it was 4 % of a redeem's time inside the write lock).
+    """
+    if type(value) is dict:
+        return {key: _copy_json(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copy_json(item) for item in value]
+    return value
 
 
 def _expand(body: Mapping[str, Any]) -> set[str]:
@@ -749,7 +761,7 @@ class _Context:
         payload.pop("customer", None)
         # The items were priced before the write transaction (see _priced_items); a
         # copy, since upsert_order gives them ids in place and load() kept the originals.
-        items = copy.deepcopy(self.order_items) if self.order_items is not None else None
+        items = _copy_json(self.order_items) if self.order_items is not None else None
         final = order_to_dict(outcome.order)
         before: dict[str, Any] = {}
 
