@@ -508,6 +508,7 @@ def load(
     persist_customer: bool,
     lock: bool,
     order_items: list[dict[str, Any]] | None = None,
+    stacking_wire: dict[str, Any] | None = None,
 ) -> Loaded:
     """Build the snapshot for a validate (``persist_customer=False``) or redeem request.
 
@@ -516,9 +517,11 @@ def load(
     exist. Unknown redeemables are not errors here: they become INAPPLICABLE
     ``not_found`` in the outcome. ``order_items`` are the order's items already
     priced against the catalogue (:func:`orders.resolve_items`), when the caller did
-    that before its write transaction.
+    that before its write transaction; ``stacking_wire`` likewise the project's
+    effective stacking rules.
     """
-    stacking_wire = stacking_rules.effective_stacking_rules(conn, project_id)
+    if stacking_wire is None:
+        stacking_wire = stacking_rules.effective_stacking_rules(conn, project_id)
     stacking = stacking_rules_from_wire(stacking_wire)
     entries: list[Mapping[str, Any]] = list(body["redeemables"])
     _request_check([(str(e["object"]), str(e["id"])) for e in entries], stacking)

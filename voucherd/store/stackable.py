@@ -27,7 +27,14 @@ from voucherd.engine import evaluate
 from voucherd.engine import model as em
 from voucherd.engine.render import category_to_dict, order_to_dict, targets_to_list
 from voucherd.engine.rules import GENERIC_MESSAGES
-from voucherd.store import idempotency, ids, orders, promotion_tiers, sessions
+from voucherd.store import (
+    idempotency,
+    ids,
+    orders,
+    promotion_tiers,
+    sessions,
+    stacking_rules,
+)
 from voucherd.store import vouchers as voucher_store
 from voucherd.store.db import Database, serialise
 from voucherd.store.direct import hot
@@ -386,9 +393,16 @@ def redeem(
     if priced is None:
         priced = price_order(db, caller.project_id, body)
     with db.write() as conn:
-        order_items = priced.items if priced is not None else _price(conn, caller.project_id, body)
+        if priced is None:
+            order_items, stacking_wire = _price(conn, caller.project_id, body), None
+        else:
+            order_items, stacking_wire = priced.items, priced.stacking
         return answer_idempotently(
-            conn, caller, idempotent, now, lambda: _redeem_in(conn, caller, body, now, order_items)
+            conn,
+            caller,
+            idempotent,
+            now,
+            lambda: _redeem_in(conn, caller, body, now, order_items, stacking_wire),
         )
 
 
@@ -437,39 +451,31 @@ def answer_idempotently(
 
 @dataclass(frozen=True)
 class PricedOrder:
-    """The request order's items priced before the write transaction (None: no items)."""
+    """What a redeem reads before its write transaction (SQLite)."""
 
-    items: list[dict[str, Any]] | None
+    items: list[dict[str, Any]] | None  # the order's items priced (None: no items)
+    stacking: dict[str, Any]  # the project's effective stacking rules
 
 
 def price_order(db: Database, project_id: str, body: Mapping[str, Any]) -> PricedOrder | None:
-    """SQLite: the order's items priced in a read transaction, for :func:`redeem`.
+    """SQLite: the catalogue and stacking rules a redeem needs, in a read transaction.
 
-    On SQLite the catalogue is read before the write transaction, where every statement
-    holds up all other writers. On PostgreSQL it is read at the start of that
-    transaction, before any row lock, which saves a transaction's round trips: there
-    this returns None at once, without any I/O.
+    Up to four catalogue look-ups per item and the stacking rules, none of which decides
+    a counter, so on SQLite they run before the write transaction instead of inside it,
+    where every statement holds up all other writers (SQLite's one write lock). They are
+    read a moment earlier than the counters: a product or the stacking rules edited in
+    between apply as they were when the request arrived, as if it had been served just
+    before the edit. On PostgreSQL they are read at the start of the write transaction,
+    before any row lock, which saves a transaction's round trips: there this returns
+    None at once, without any I/O.
     """
     if not db.is_sqlite:
         return None
-    return PricedOrder(_priced_items(db, project_id, body))
-
-
-def _priced_items(
-    db: Database, project_id: str, body: Mapping[str, Any]
-) -> list[dict[str, Any]] | None:
-    """The order's items priced against the catalogue, in a read transaction.
-
-    Up to four catalogue look-ups per item, none of which decides a counter, so they
-    run before the write transaction instead of inside it, where every statement
-    holds up all other writers (SQLite's one write lock). The catalogue is read a
-    moment earlier than the counters; a product edited in between is priced as it
-    was when the request arrived.
-    """
-    if (body.get("order") or {}).get("items") is None:
-        return None
     with db.read() as conn:
-        return _price(conn, project_id, body)
+        return PricedOrder(
+            _price(conn, project_id, body),
+            stacking_rules.effective_stacking_rules(conn, project_id),
+        )
 
 
 def _price(
@@ -486,6 +492,7 @@ def _redeem_in(
     body: Mapping[str, Any],
     now: dt.datetime,
     order_items: list[dict[str, Any]] | None = None,
+    stacking_wire: dict[str, Any] | None = None,
 ) -> Answer:
     loaded = load(
         conn,
@@ -496,6 +503,7 @@ def _redeem_in(
         persist_customer=True,
         lock=True,
         order_items=order_items,
+        stacking_wire=stacking_wire,
     )
     outcome = evaluate(loaded.snapshot)
     context = _Context(conn, caller, body, now, loaded, order_items)
@@ -759,7 +767,7 @@ class _Context:
         if self.customer_id:
             payload["customer_id"] = self.customer_id
         payload.pop("customer", None)
-        # The items were priced before the write transaction (see _priced_items); a
+        # The items were priced before the write transaction (see price_order); a
         # copy, since upsert_order gives them ids in place and load() kept the originals.
         items = _copy_json(self.order_items) if self.order_items is not None else None
         final = order_to_dict(outcome.order)
