@@ -57,12 +57,7 @@ class Meter:
 
         @event.listens_for(engine, "after_cursor_execute")
         def _after(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
-            took = time.perf_counter() - conn.info["voucherd_t"]
-            self.statements += 1
-            self.driver += took
-            entry = self.by_statement.setdefault(" ".join(statement.split())[:150], [0, 0.0])
-            entry[0] += 1
-            entry[1] += took
+            self._count(statement, time.perf_counter() - conn.info["voucherd_t"])
 
         original = db.write
 
@@ -79,9 +74,13 @@ class Meter:
         direct.trace = self._direct
 
     def _direct(self, statement: str, took: float) -> None:
+        self._count(statement, took, mark="* ")
+
+    def _count(self, statement: str, took: float, mark: str = "") -> None:
         self.statements += 1
         self.driver += took
-        entry = self.by_statement.setdefault("* " + " ".join(statement.split())[:148], [0, 0.0])
+        key = mark + " ".join(statement.split())[: 150 - len(mark)]
+        entry = self.by_statement.setdefault(key, [0, 0.0])
         entry[0] += 1
         entry[1] += took
 

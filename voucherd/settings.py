@@ -27,7 +27,10 @@ class Settings(BaseSettings):
         default=4,
         ge=1,
         le=256,
-        description="Requests a server process works on at once (threads; more queue).",
+        description=(
+            "Requests a server process works on at once in its thread pool (more queue);"
+            " on SQLite, redeem, validate, rollback and authentication run on the event loop."
+        ),
     )
     db_pool_size: int = Field(
         default=10, ge=1, le=200, description="Database connections kept open per process."

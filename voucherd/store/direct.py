@@ -13,8 +13,9 @@ machinery but keeps SQLAlchemy's meaning:
 
 - it is compiled by SQLAlchemy, once per dialect and set of parameter names (an
   INSERT's or UPDATE's column list follows the names, as in ``Connection.execute``);
-- parameters go through ``construct_params`` and the dialect's own bind processors,
-  results through the dialect's own result processors (the same functions);
+- parameters follow ``construct_params``'s rules (worked out once per plan, see
+  :class:`_Plan`) and go through the dialect's own bind processors, results through
+  the dialect's own result processors (the same functions);
 - rows are light named tuples with ``_mapping``, attribute and index access;
 - driver errors are wrapped into ``sqlalchemy.exc`` exactly as SQLAlchemy does
   (``DBAPIError.instance``), and a lost connection is invalidated.
@@ -260,10 +261,6 @@ def _row_type(fields: tuple[str, ...]) -> type[tuple[Any, ...]]:
         def _mapping(self) -> dict[str, Any]:
             return dict(zip(self._fields, self, strict=True))
 
-        @property
-        def _t(self) -> tuple[Any, ...]:
-            return tuple(self)
-
     return Row
 
 
@@ -307,9 +304,6 @@ class Rows:
         row = self.one_or_none()
         return None if row is None else row[0]
 
-    def scalars(self) -> list[Any]:
-        return [row[0] for row in self.rows]
-
 
 def begin(connection: Connection, sql: str) -> None:
     """Start SQLite's transaction with ``sql`` on the driver (the engine's ``begin`` event)."""
@@ -321,9 +315,7 @@ def begin(connection: Connection, sql: str) -> None:
     try:
         dbapi_connection.execute(sql)
     except connection.dialect.loaded_dbapi.Error as error:
-        raise exc.DBAPIError.instance(
-            sql, (), error, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect
-        ) from error
+        _fail(connection, error, sql, (), None)
     if trace is not None:
         trace(sql, time.perf_counter() - started)
 
@@ -373,20 +365,7 @@ class DirectConnection(Connection):
 
     def _direct(self, plan: _Plan, params: dict[str, Any]) -> Rows:
         sql, arguments = plan.arguments(params)
-        dbapi_connection: Any = self.connection.driver_connection
-        cursor = dbapi_connection.cursor()
-        started = time.perf_counter() if trace is not None else 0.0
-        try:
-            cursor.execute(sql, arguments)
-            description = cursor.description
-            raw = cursor.fetchall() if description else []
-            rowcount = cursor.rowcount
-        except self.dialect.loaded_dbapi.Error as error:
-            self._fail(error, sql, arguments, cursor)
-        finally:
-            cursor.close()
-        if trace is not None:
-            trace(sql, time.perf_counter() - started)
+        description, raw, rowcount = self._run(sql, arguments, many=False)
         if not raw or plan.row is None:
             return Rows([], rowcount)
         processors = plan.processors
@@ -405,31 +384,44 @@ class DirectConnection(Connection):
     def _direct_many(self, plan: _Plan, parameters: list[dict[str, Any]]) -> Rows:
         """Several parameter sets of a statement that returns no rows (``executemany``)."""
         arguments = [plan.arguments(params)[1] for params in parameters]
+        _description, _raw, rowcount = self._run(plan.sql, arguments, many=True)
+        return Rows([], rowcount)
+
+    def _run(self, sql: str, arguments: Any, *, many: bool) -> tuple[Any, list[Any], int]:
+        """Execute on a fresh driver cursor: (description, fetched rows, rowcount)."""
         dbapi_connection: Any = self.connection.driver_connection
         cursor = dbapi_connection.cursor()
         started = time.perf_counter() if trace is not None else 0.0
+        raw: list[Any] = []
+        description: Any = None
         try:
-            cursor.executemany(plan.sql, arguments)
+            if many:
+                cursor.executemany(sql, arguments)
+            else:
+                cursor.execute(sql, arguments)
+                description = cursor.description
+                raw = cursor.fetchall() if description else []
             rowcount = cursor.rowcount
         except self.dialect.loaded_dbapi.Error as error:
-            self._fail(error, plan.sql, arguments, cursor)
+            _fail(self, error, sql, arguments, cursor)
         finally:
             cursor.close()
         if trace is not None:
-            trace(plan.sql, time.perf_counter() - started)
-        return Rows([], rowcount)
+            trace(sql, time.perf_counter() - started)
+        return description, raw, rowcount
 
-    def _fail(self, error: Any, sql: str, arguments: Any, cursor: Any) -> NoReturn:
-        """Raise ``error`` as SQLAlchemy would, invalidating a lost connection."""
-        dbapi_connection = self.connection.dbapi_connection
-        invalidated = self.dialect.is_disconnect(error, dbapi_connection, cursor)
-        if invalidated:
-            self.invalidate(error)
-        raise exc.DBAPIError.instance(
-            sql,
-            arguments,
-            error,
-            self.dialect.loaded_dbapi.Error,
-            dialect=self.dialect,
-            connection_invalidated=invalidated,
-        ) from error
+
+def _fail(connection: Connection, error: Any, sql: str, arguments: Any, cursor: Any) -> NoReturn:
+    """Raise the driver's ``error`` as SQLAlchemy would, invalidating a lost connection."""
+    dialect = connection.dialect
+    invalidated = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+    if invalidated:
+        connection.invalidate(error)
+    raise exc.DBAPIError.instance(
+        sql,
+        arguments,
+        error,
+        dialect.loaded_dbapi.Error,
+        dialect=dialect,
+        connection_invalidated=invalidated,
+    ) from error
