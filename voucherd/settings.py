@@ -6,6 +6,8 @@ values inward; nothing creates one at import time.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -29,7 +31,17 @@ class Settings(BaseSettings):
         le=256,
         description=(
             "Requests a server process works on at once in its thread pool (more queue);"
-            " on SQLite, redeem, validate, rollback and authentication run on the event loop."
+            " see store_on_loop for the checkout endpoints."
+        ),
+    )
+    store_on_loop: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description=(
+            "Run redeem, validate, rollback and authentication on the event loop, one at a"
+            " time per process, instead of the thread pool: auto does so on SQLite and on a"
+            " PostgreSQL on this machine (loopback or Unix socket), where a round trip is"
+            " shorter than a thread hand-off; a remote PostgreSQL keeps the thread pool,"
+            " which overlaps several requests' round trips."
         ),
     )
     db_pool_size: int = Field(

@@ -1,16 +1,18 @@
-"""SQLite store calls on the event loop take the writer gate without blocking the loop.
+"""Where checkout store calls run, and how they take SQLite's writer gate on the loop.
 
 voucherd.api.inline runs redeem, validate and rollback on the event loop when the
-store is SQLite. These tests hold the gate from another thread, as a writer of
-another process or a thread-pool route would, and check that a write waits for it
-while the loop goes on serving, that a cancelled wait leaves the gate free, and
-that ``gate_held`` lets the store's own ``db.write()`` run under a gate the caller
+database is on this machine (SQLite, or PostgreSQL over loopback). These tests check
+that placement, and hold SQLite's gate from another thread, as a writer of another
+process or a thread-pool route would, to check that a write waits for it while the
+loop goes on serving, that a cancelled wait leaves the gate free, and that
+``gate_held`` lets the store's own ``db.write()`` run under a gate the caller
 already took.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -19,6 +21,7 @@ from sqlalchemy import text
 
 from voucherd.api import inline
 from voucherd.store.db import Database, WriterGate
+from voucherd.store.projects import ProjectKeys
 
 
 def _database(tmp_path: Path) -> Database:
@@ -140,23 +143,122 @@ def test_gate_held_lets_the_stores_write_run_under_the_callers_gate(tmp_path: Pa
     assert _rows(db) == ["held"]
 
 
-def test_postgresql_store_calls_stay_off_the_loop(db: Database) -> None:
-    """On PostgreSQL every call runs on a worker thread (each statement waits for the network)."""
-    if db.is_sqlite:
-        pytest.skip("the PostgreSQL side of inline.on_loop")
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("sqlite:///var/voucherd.db", True),
+        ("postgresql+psycopg://u@127.0.0.1:5432/d", True),
+        ("postgresql+psycopg://u@localhost/d", True),
+        ("postgresql+psycopg://u@[::1]:5432/d", True),
+        ("postgresql+psycopg:///d", True),  # the default Unix socket
+        ("postgresql+psycopg://u@/d?host=/var/run/postgresql", True),
+        ("postgresql+psycopg://u@db.internal:5432/d", False),
+        ("postgresql+psycopg://u@10.0.0.7/d", False),
+        ("postgresql+psycopg://u@/d?host=/tmp&host=db.internal", False),
+    ],
+)
+def test_a_database_is_local_on_this_machine_only(url: str, local: bool) -> None:
+    db = Database(url, pool=False)
+    try:
+        assert db.is_local is local
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("placement", "sqlite", "local_pg", "remote_pg"),
+    [
+        ("auto", True, True, False),
+        ("always", True, True, True),
+        ("never", False, False, False),
+    ],
+)
+def test_store_on_loop_places_the_calls(
+    tmp_path: Path, placement: inline.Placement, sqlite: bool, local_pg: bool, remote_pg: bool
+) -> None:
+    dbs = [
+        Database(f"sqlite:///{tmp_path / 'placed.db'}"),
+        Database("postgresql+psycopg://u@127.0.0.1/d", pool=False),
+        Database("postgresql+psycopg://u@db.internal/d", pool=False),
+    ]
+    try:
+        for db in dbs:
+            inline.configure(db, placement)
+        assert [inline.on_loop(db) for db in dbs] == [sqlite, local_pg, remote_pg]
+    finally:
+        for db in dbs:
+            db.dispose()
+
+
+def _threads_of(db: Database, call: Callable[[], int]) -> tuple[int, list[int]]:
+    """The loop's thread, and the threads read() and write() ran ``call`` on."""
     loop_thread: list[int] = []
     call_thread: list[int] = []
 
-    def call() -> int:
+    def traced() -> int:
         call_thread.append(threading.get_ident())
-        return 1
+        return call()
 
     async def main() -> None:
         loop_thread.append(threading.get_ident())
-        assert await inline.read(db, call) == 1
-        assert await inline.write(db, call) == 1
+        assert await inline.read(db, traced) == 1
+        assert await inline.write(db, traced) == 1
 
     anyio.run(main)
-    assert inline.on_loop(db) is False
-    assert len(call_thread) == 2
-    assert loop_thread[0] not in call_thread
+    return loop_thread[0], call_thread
+
+
+def test_calls_run_on_the_loop_or_a_worker_thread_as_placed(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+
+    def insert() -> int:
+        with db.write() as conn:
+            conn.execute(text("INSERT INTO t (body) VALUES ('placed')"))
+        return 1
+
+    inline.configure(db, "auto")
+    loop, threads = _threads_of(db, insert)
+    assert threads == [loop, loop]
+    inline.configure(db, "never")
+    loop, threads = _threads_of(db, insert)
+    assert len(threads) == 2
+    assert loop not in threads
+    # Off the loop, db.write() took the writer gate itself, and gave it back.
+    assert _rows(db) == ["placed"] * 4
+    assert _gate(db).enter(owner=None, wait=False)
+    _gate(db).__exit__()
+
+
+def test_a_local_postgresql_write_waits_for_a_row_lock_on_the_loop(
+    db: Database, project: ProjectKeys
+) -> None:
+    """On the loop, a call that waits for another transaction's row lock gets it once freed."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL row locks")
+    assert db.is_local
+    assert inline.on_loop(db)
+    by_id = {"id": project.id}
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with db.write() as conn:
+            conn.execute(text("SELECT id FROM projects WHERE id = :id FOR UPDATE"), by_id)
+            conn.execute(text("UPDATE projects SET name = name || '-held' WHERE id = :id"), by_id)
+            locked.set()
+            release.wait(10)
+
+    def read_locked() -> int:
+        with db.write() as conn:
+            name = conn.execute(
+                text("SELECT name FROM projects WHERE id = :id FOR UPDATE"), by_id
+            ).scalar_one()
+        return 1 if name == f"{project.name}-held" else 0
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(10)
+    threading.Timer(0.3, release.set).start()
+    loop, threads = _threads_of(db, read_locked)
+    holder.join(10)
+    # Both calls ran on the loop, after the holder committed (they saw its update).
+    assert threads == [loop, loop]

@@ -10,7 +10,7 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI
 
 from voucherd import __version__
-from voucherd.api import errors, openapi
+from voucherd.api import errors, inline, openapi
 from voucherd.api.deps import client_project, management_project, server_project
 from voucherd.api.middleware import RequestContextMiddleware
 from voucherd.api.ratelimit import RateLimiter
@@ -62,6 +62,7 @@ def create_app(
         pool_size=settings.db_pool_size,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
+    inline.configure(app.state.db, settings.store_on_loop)
     app.state.clock = clock
     app.state.rate_limiter = RateLimiter()
     errors.install(app)

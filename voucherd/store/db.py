@@ -39,6 +39,8 @@ _ROWS = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
 # 1,000 pages, about 100–200 redemptions).
 CHECKPOINT_EVERY = 128
 
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
 
 class Database:
     """One process's handle on the store: an engine plus transaction helpers."""
@@ -82,6 +84,23 @@ class Database:
     def is_sqlite(self) -> bool:
         """Whether this is the embedded SQLite store."""
         return self.dialect == "sqlite"
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the database lives on this machine: SQLite, or a PostgreSQL server
+        reached over loopback or a Unix socket (no host, or a host that is a path)."""
+        if self.is_sqlite:
+            return True
+        url = make_url(self.url)
+        query_hosts = url.query.get("host") or ()
+        hosts = (
+            [url.host]
+            if url.host
+            else [query_hosts]
+            if isinstance(query_hosts, str)
+            else list(query_hosts)
+        )
+        return all(host.startswith("/") or host in _LOOPBACK_HOSTS for host in hosts)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
