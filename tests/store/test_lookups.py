@@ -66,6 +66,49 @@ def test_sku_lookup_prefers_the_id_and_skips_deleted_rows(
         assert products.find_sku(conn, pid, "tee-s") is None
 
 
+def test_skus_are_found_together_as_one_by_one(db: Database, project: ProjectKeys) -> None:
+    pid = project.id
+    with db.write() as conn:
+        product = products.create_product(conn, pid, {"source_id": "mug", "price": 900}, NOW)
+        small = products.create_sku(conn, pid, product, {"source_id": "mug-s", "price": 800}, NOW)
+        shadow = products.create_sku(conn, pid, product, {"source_id": small["id"]}, NOW)
+        gone = products.create_sku(conn, pid, product, {"source_id": "mug-gone"}, NOW)
+        products.delete_sku(conn, pid, gone, NOW)
+    idents = [small["id"], "mug-s", shadow["id"], "mug-gone", "nowhere"]
+    with db.read() as conn, statements(db) as seen:
+        together = products.find_skus(conn, pid, idents)
+    assert len(seen) == 1
+    with db.read() as conn:
+        one_by_one = {i: products.find_sku(conn, pid, i) for i in idents}
+        # Another project's identifiers find nothing here.
+        assert products.find_skus(conn, "proj_other", idents) == {}
+    assert together == {i: row for i, row in one_by_one.items() if row is not None}
+    # The id wins over another SKU's source_id, as find_sku has it.
+    assert {i: row["id"] for i, row in together.items()} == {
+        small["id"]: small["id"],
+        "mug-s": small["id"],
+        shadow["id"]: shadow["id"],
+    }
+    items: list[dict[str, Any]] = [
+        {"source_id": "mug-s", "related_object": "sku", "quantity": 2},
+        {"sku_id": "nowhere", "source_id": shadow["id"], "related_object": "sku", "quantity": 1},
+        {"source_id": "mug", "related_object": "product", "quantity": 1},
+        {"source_id": "mug-gone", "related_object": "sku", "quantity": 1, "price": 50},
+    ]
+    with db.read() as conn, statements(db) as seen:
+        batched = orders.resolve_items(conn, pid, items)
+    # One statement for every SKU, then the products the SKU items and the product item name.
+    assert sum("FROM skus" in sql for sql in seen) == 1
+    with db.read() as conn:
+        assert batched == [orders.resolve_item(conn, pid, item) for item in items]
+    assert [(i.get("sku_id"), i.get("product_id"), i["price"]) for i in batched] == [
+        (small["id"], product["id"], 800),
+        (shadow["id"], product["id"], 900),
+        (None, product["id"], 900),
+        (None, None, 50),
+    ]
+
+
 def test_order_lookup_prefers_the_id(db: Database, project: ProjectKeys) -> None:
     pid = project.id
     with db.write() as conn:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, event
 
-from voucherd.store import categories, promotion_tiers, redemptions, snapshot
+from voucherd.store import categories, products, promotion_tiers, redemptions, snapshot
 from voucherd.store.db import Database
 
 
@@ -55,8 +55,9 @@ TEN_IDS = [f"id_{n}" for n in range(10)]
         (snapshot._CAMPAIGNS, {"ids": TEN_IDS}),
         (categories._BY_IDS, {"ids": TEN_IDS}),
         (promotion_tiers._CAMPAIGNS_BY_IDS, {"ids": TEN_IDS}),
+        (products._LIVE_SKUS_BY, {"idents": TEN_IDS}),
     ],
-    ids=["redemption-documents", "tiers", "campaigns", "categories", "tier-campaigns"],
+    ids=["redemption-documents", "tiers", "campaigns", "categories", "tier-campaigns", "skus"],
 )
 def test_lookups_by_id_do_not_walk_the_project(
     db: Database, statement: Any, params: dict[str, Any]

@@ -135,29 +135,45 @@ def existing_order(conn: Connection, project_id: str, payload: Mapping[str, Any]
 # --- items ------------------------------------------------------------------------
 
 
-def _lookup(
-    conn: Connection, project_id: str, item: Mapping[str, Any]
-) -> tuple[str, dict[str, Any] | None, dict[str, Any] | None]:
-    """(related_object, stored product, stored SKU) for one payload item."""
-    sku_in = item.get("sku") or {}
-    product_in = item.get("product") or {}
+def _related(item: Mapping[str, Any]) -> str:
+    """What the item is about: its ``related_object``, else ``sku`` when it names one."""
     related = item.get("related_object")
-    if related is None:
-        related = (
-            "sku"
-            if item.get("sku_id") or sku_in.get("id") or sku_in.get("source_id")
-            else "product"
-        )
+    if related is not None:
+        return str(related)
+    sku_in = item.get("sku") or {}
+    return "sku" if item.get("sku_id") or sku_in.get("id") or sku_in.get("source_id") else "product"
+
+
+def _sku_keys(item: Mapping[str, Any]) -> list[str]:
+    """The identifiers a SKU item may name its SKU by, most specific first."""
+    sku_in = item.get("sku") or {}
+    keys = (item.get("sku_id"), sku_in.get("id"), item.get("source_id"), sku_in.get("source_id"))
+    return [str(key) for key in keys if key]
+
+
+def _lookup(
+    conn: Connection,
+    project_id: str,
+    item: Mapping[str, Any],
+    skus: Mapping[str, dict[str, Any]] | None = None,
+) -> tuple[str, dict[str, Any] | None, dict[str, Any] | None]:
+    """(related_object, stored product, stored SKU) for one payload item.
+
+    ``skus`` are the SKUs :func:`products.find_skus` found for the item's keys
+    (looked up one by one without it).
+    """
+    product_in = item.get("product") or {}
+    related = _related(item)
     sku = product = None
     if related == "sku":
-        for key in (
-            item.get("sku_id"),
-            sku_in.get("id"),
-            item.get("source_id"),
-            sku_in.get("source_id"),
-        ):
-            if key and sku is None:
-                sku = products.find_sku(conn, project_id, key)
+        for sku_key in _sku_keys(item):
+            sku = (
+                skus.get(sku_key)
+                if skus is not None
+                else products.find_sku(conn, project_id, sku_key)
+            )
+            if sku is not None:
+                break
         if sku is not None:
             product = products.find_product(conn, project_id, sku["product_id"])
     candidates = [item.get("product_id"), product_in.get("id"), product_in.get("source_id")]
@@ -169,14 +185,19 @@ def _lookup(
     return related, product, sku
 
 
-def resolve_item(conn: Connection, project_id: str, item: Mapping[str, Any]) -> dict[str, Any]:
+def resolve_item(
+    conn: Connection,
+    project_id: str,
+    item: Mapping[str, Any],
+    skus: Mapping[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """One payload item priced and described from the catalogue, without writing.
 
     Returns the wire item (``object: "order_item"``, no ``id`` yet, amounts not
     yet computed) with ``product``/``sku`` sub-objects when known. Unknown
     identifiers are kept as sent: an item need not be in the catalogue.
     """
-    related, product, sku = _lookup(conn, project_id, item)
+    related, product, sku = _lookup(conn, project_id, item, skus)
     product_in = dict(item.get("product") or {})
     sku_in = dict(item.get("sku") or {})
     out: dict[str, Any] = {"object": "order_item", "related_object": related}
@@ -235,8 +256,14 @@ def resolve_item(conn: Connection, project_id: str, item: Mapping[str, Any]) -> 
 def resolve_items(
     conn: Connection, project_id: str, items: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Every payload item resolved with :func:`resolve_item` (read-only)."""
-    return [resolve_item(conn, project_id, item) for item in items]
+    """Every payload item resolved with :func:`resolve_item` (read-only).
+
+    The SKUs the items name are looked up together, in one statement: on PostgreSQL
+    each statement is a round trip, inside a redeem's write transaction.
+    """
+    keys = {key for item in items if _related(item) == "sku" for key in _sku_keys(item)}
+    skus = products.find_skus(conn, project_id, sorted(keys)) if keys else {}
+    return [resolve_item(conn, project_id, item, skus) for item in items]
 
 
 def compute_amounts(order: Mapping[str, Any]) -> dict[str, Any]:

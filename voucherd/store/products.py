@@ -16,7 +16,7 @@ project under its fixed id anyway.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -27,6 +27,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    union,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +41,7 @@ from voucherd.store.listing import (
     by_id_or_source_id,
     date_range_clause,
     filter_clause,
+    in_project_by_ids,
     ordering,
     page,
 )
@@ -59,6 +61,26 @@ Record = dict[str, Any]
 # are built once, here, as constructing them per call cost more CPU than running them.
 _LIVE_PRODUCT_BY = hot(by_id_or_source_id(products, products.c.deleted_at.is_(None)))
 _LIVE_SKU_BY = hot(by_id_or_source_id(skus, skus.c.deleted_at.is_(None)))
+
+
+def _live_sku_ids(*, by_source_id: bool) -> Any:
+    # By id with in_project_by_ids: SQLite would walk the project's SKUs for 4+ ids.
+    project = skus.c.project_id == bindparam("project_id")
+    column = skus.c.source_id if by_source_id else skus.c.id
+    return select(skus.c.id).where(
+        project if by_source_id else in_project_by_ids(skus),
+        skus.c.deleted_at.is_(None),
+        column.in_(bindparam("idents", expanding=True)),
+    )
+
+
+# Several at once: a UNION of two index look-ups (``id IN … OR source_id IN …`` would
+# have SQLite walk the project's SKUs).
+_LIVE_SKUS_BY = hot(
+    select(skus).where(
+        skus.c.id.in_(union(_live_sku_ids(by_source_id=False), _live_sku_ids(by_source_id=True)))
+    )
+)
 _PROJECT_CREATED_AT = hot(
     select(projects.c.created_at).where(projects.c.id == bindparam("project_id"))
 )
@@ -339,6 +361,22 @@ def find_sku(conn: Connection, project_id: str, id_or_source_id: str) -> Record 
     (``sku``, ``currency``, ``attributes``, ``metadata``, ``image_url``).
     """
     return _first(conn, _LIVE_SKU_BY, project_id, id_or_source_id)
+
+
+def find_skus(conn: Connection, project_id: str, idents: Sequence[str]) -> dict[str, Record]:
+    """:func:`find_sku` for several identifiers in one statement: the SKU found for each
+    (its id matched, else its source_id), keyed by the identifier; unknown ones are left out.
+    """
+    params = {"project_id": project_id, "idents": list(idents)}
+    rows = [_record(row) for row in conn.execute(_LIVE_SKUS_BY, params)]
+    by_id = {row["id"]: row for row in rows}
+    by_source_id = {row["source_id"]: row for row in rows if row["source_id"]}
+    found: dict[str, Record] = {}
+    for ident in idents:
+        row = by_id.get(ident) or by_source_id.get(ident)
+        if row is not None:
+            found[ident] = row
+    return found
 
 
 def get_sku(conn: Connection, project_id: str, id_or_source_id: str) -> Record:
