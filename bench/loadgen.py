@@ -59,19 +59,26 @@ class Shared:
         return self.responses >= self.spec["stop_after"] or time.monotonic() >= self.deadline
 
 
-async def read_response(reader: asyncio.StreamReader) -> int:
-    """Read one response (Content-Length framed, as uvicorn sends) and return its status."""
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Read one response (Content-Length framed, as uvicorn sends).
+
+    Returns its status and whether the server closes the connection after it
+    (``Connection: close``, as a worker does to hand a connection to another one).
+    """
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
-    length = 0
+    length, close = 0, False
     for line in lines[1:]:
         name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
+        name = name.strip().lower()
+        if name == "content-length":
             length = int(value.strip())
+        elif name == "connection":
+            close = "close" in value.lower()
     if length:
         await reader.readexactly(length)
-    return status
+    return status, close
 
 
 async def client(shared: Shared, host: str, port: int) -> None:
@@ -86,7 +93,7 @@ async def client(shared: Shared, host: str, port: int) -> None:
                 shared.first = started
             writer.write(data)
             try:
-                status = await asyncio.wait_for(read_response(reader), timeout)
+                status, close = await asyncio.wait_for(read_response(reader), timeout)
             except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
                 shared.socket_errors += 1
                 writer.close()
@@ -96,6 +103,9 @@ async def client(shared: Shared, host: str, port: int) -> None:
             shared.latencies.append((shared.last - started) * 1000)
             shared.statuses[str(status)] += 1
             shared.responses += 1
+            if close and not shared.finished:  # a new connection for the next request, as wrk
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
     finally:
         writer.close()
 

@@ -130,3 +130,60 @@ def test_results_are_written_as_json_markdown_and_latest_copies(tmp_path: Path) 
     assert "| a | 8 | 250 | 25.0% | 3.0 | 6.0 | 12.0 | 0 | 90% | 0% | 5% | 0% |" in table
     assert "| (e) rollback | – | not available: x |" in table
     assert "| (g) ≤ 6 s for 100,000 codes | 4.00 s | PASS |" in table
+
+
+def test_the_python_load_generator_reconnects_after_connection_close() -> None:
+    """A response with ``Connection: close`` is counted and the next one goes on a new socket."""
+    import asyncio
+
+    from bench import loadgen
+
+    connections = 0
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        served = 0
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            served += 1
+            close = served == 2  # every connection is closed after its second response
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n"
+                + (b"connection: close\r\n" if close else b"")
+                + b"\r\nok"
+            )
+            await writer.drain()
+            if close:
+                break
+        writer.close()
+
+    async def run() -> dict[str, object]:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        load = {
+            "url": f"http://127.0.0.1:{port}/",
+            "method": "POST",
+            "path": "/",
+            "headers": {},
+            "body": "{}",
+            "prefix": "t",
+            "pool": [],
+            "timeout": 5,
+            "clients": 1,
+            "duration": 30,
+            "stop_after": 6,
+        }
+        async with server:
+            return await loadgen.main_async(load)
+
+    result = asyncio.run(run())
+    assert result["requests"] == 6
+    assert result["socket_errors"] == 0
+    assert result["statuses"] == {"200": 6}
+    assert connections == 3

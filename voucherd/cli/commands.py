@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy.exc import IntegrityError
 
@@ -89,16 +89,31 @@ def serve(settings: Settings, *, run_migrations: bool = True) -> None:
     bootstrap(settings)
     # Worker processes rebuild Settings from the environment: make it say what we were told.
     os.environ["VOUCHERD_DATABASE_URL"] = settings.database_url
-    uvicorn.run(
-        "voucherd.api.app:create_app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    factory, options, table = "voucherd.api.app:create_app_from_env", dict[str, Any](), None
+    if settings.workers > 1:
+        # Workers spread keep-alive connections evenly (see voucherd.cli.balance).
+        from voucherd.cli import balance
+
+        table = os.environ[balance.ENVIRONMENT] = balance.create_table()
+        factory, options["http"] = (
+            "voucherd.cli.balance:create_app",
+            balance.BalancedHttpToolsProtocol,
+        )
+    try:
+        uvicorn.run(
+            factory,
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+            **options,
+        )
+    finally:
+        if table is not None:
+            os.unlink(table)
 
 
 def create_project(settings: Settings, name: str, as_json: bool, out: TextIO = sys.stdout) -> None:
