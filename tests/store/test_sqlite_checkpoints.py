@@ -70,3 +70,28 @@ def test_the_thread_checkpoints_every_checkpoint_every_writes(tmp_path: Path) ->
     with db.read() as conn:
         count = conn.execute(text("SELECT count(*) FROM t")).scalar_one()
     assert count == db_module.CHECKPOINT_EVERY - 1
+
+
+def test_the_commit_count_is_the_files_shared_by_every_process(tmp_path: Path) -> None:
+    """Two gates on one lock file stand for two worker processes: one count between them."""
+    lock_path = str(tmp_path / "wal.db.writer-lock")
+    first, second = db_module.WriterGate(lock_path), db_module.WriterGate(lock_path)
+    assert [first.count_commit() for _ in range(3)] == [1, 2, 3]
+    assert second.count_commit() == 4
+    assert first.count_commit() == 5
+    assert db_module.WriterGate(lock_path).count_commit() == 6  # a worker started later
+
+
+def test_a_checkpoint_runs_in_the_process_whose_commit_crosses_the_count(tmp_path: Path) -> None:
+    db = _database(tmp_path)  # the CREATE TABLE was commit 1
+    checkpointer = db._checkpointer
+    assert checkpointer is not None
+    other_process = db_module.WriterGate(f"{tmp_path / 'wal.db'}.writer-lock")
+    for _ in range(db_module.CHECKPOINT_EVERY - 2):
+        other_process.count_commit()  # another worker's commits
+    with db.write() as conn:
+        conn.execute(text("INSERT INTO t (body) VALUES (:b)"), {"b": ROW})
+    deadline = time.monotonic() + 30  # a bound on waiting, not a timing assertion
+    while checkpointer.runs == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert checkpointer.runs == 1

@@ -16,8 +16,10 @@ import contextvars
 import fcntl
 import hashlib
 import logging
+import mmap
 import os
 import select
+import struct
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -35,9 +37,11 @@ log = logging.getLogger("voucherd.store")
 # Results that carry rows (psycopg's own test for ``Cursor.description``).
 _ROWS = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
 
-# Write transactions between two WAL checkpoints (SQLite's own default is every
-# 1,000 pages, about 100–200 redemptions).
+# Write transactions on one SQLite file, by all its processes together, between two
+# WAL checkpoints (SQLite's own default is every 1,000 pages, about 50 redemptions).
 CHECKPOINT_EVERY = 128
+
+_COUNTER = struct.Struct("=q")  # the commit count at the start of a writer-lock file
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -120,8 +124,10 @@ class Database:
             conn = conn.execution_options(voucherd_write=True)
             with conn.begin():
                 yield conn
-        if self._checkpointer is not None:
-            self._checkpointer.committed()
+            if self._checkpointer is not None:
+                # Still under the gate (ours, or the caller's): the count it keeps in
+                # the gate's file needs no lock of its own.
+                self._checkpointer.committed()
 
     @property
     def writer_gate(self) -> WriterGate | None:
@@ -202,6 +208,8 @@ class WriterGate:
         self._fd: int | None = None
         self._fd_pid = 0
         self._owner: int | None = None
+        self._counter: mmap.mmap | None = None
+        self._commits = 0  # the count itself when there is no file (in-memory databases)
 
     @classmethod
     def for_database(cls, database: str | None) -> WriterGate:
@@ -225,7 +233,28 @@ class WriterGate:
             # description (and its flock); every process needs its own.
             self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
             self._fd_pid = pid
+            self._counter = None
         return self._fd
+
+    def count_commit(self) -> int:
+        """Count one write transaction on the file, by any process; returns the new total.
+
+        Call it holding the gate, which orders the processes' increments. The count
+        lives in the first 8 bytes of the lock file, mapped into memory, so that the
+        server's workers share it (flock and the file's contents are independent).
+        """
+        fd = self._descriptor()
+        if fd is None:
+            self._commits += 1
+            return self._commits
+        if self._counter is None:
+            if os.fstat(fd).st_size < _COUNTER.size:
+                os.ftruncate(fd, _COUNTER.size)
+            self._counter = mmap.mmap(fd, _COUNTER.size)
+        (count,) = _COUNTER.unpack_from(self._counter)
+        count += 1
+        _COUNTER.pack_into(self._counter, 0, count)
+        return int(count)
 
     def __enter__(self) -> None:
         if self._owner == threading.get_ident():
@@ -270,7 +299,8 @@ class Checkpointer:
     transaction in a hundred or two held the writer gate for 2–5 ms more (measured)
     while every other writer waited. Connections are opened with automatic
     checkpoints off (``_configure_sqlite``); every :data:`CHECKPOINT_EVERY` write
-    transactions of this process wake a daemon thread that runs a PASSIVE
+    transactions on the file (by all processes) wake a daemon thread of the process
+    that made the last of them, which runs a PASSIVE
     checkpoint, which copies the WAL back into the database while writers go on.
     Then it takes the writer gate for a second one, which only copies what was
     appended meanwhile: with the whole WAL copied and no writer in between, the
@@ -284,18 +314,22 @@ class Checkpointer:
         self._gate = gate
         self._wake = threading.Event()
         self._lock = threading.Lock()
-        self._commits = 0
         self._thread: threading.Thread | None = None
         self._pid = 0
         self.runs = 0  # checkpoints completed (observable by tests)
 
     def committed(self) -> None:
-        """Count one write transaction; wake the thread every CHECKPOINT_EVERY."""
+        """Count one write transaction (holding the gate); wake the thread every CHECKPOINT_EVERY.
+
+        The count is the file's, shared by every process writing it, so with two
+        server workers one of them checkpoints every CHECKPOINT_EVERY commits
+        instead of each every CHECKPOINT_EVERY of its own: half the gated
+        checkpoints, each of which holds every writer up for its fsyncs (about
+        3.6 ms on this machine, measured).
+        """
+        if self._gate.count_commit() % CHECKPOINT_EVERY:
+            return
         with self._lock:
-            self._commits += 1
-            if self._commits < CHECKPOINT_EVERY:
-                return
-            self._commits = 0
             if self._thread is None or self._pid != os.getpid():
                 # Threads do not survive fork: each process starts its own.
                 self._pid = os.getpid()
