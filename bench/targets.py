@@ -51,15 +51,17 @@ def evaluate(
         return point["rps"] / ceiling_rps if ceiling_rps else 0.0
 
     a = _point(records, "a", clients)
-    minimum = 0.15 if database == "postgresql" else 0.25
+    # The issue's one target on PostgreSQL is (a)'s share of the ceiling; its other rows
+    # there apply SQLite's targets, for comparison.
+    postgresql = database == "postgresql"
+    a_target = f"≥ 15% of ceiling {at}" if postgresql else f"≥ 25% of ceiling {at}, p99 ≤ 25 ms"
     if a is None:
-        verdicts.append(Verdict("a", f"≥ {minimum:.0%} of ceiling {at}, p99 ≤ 25 ms", "-", "SKIP"))
+        verdicts.append(Verdict("a", a_target, "-", "SKIP"))
     else:
-        ok = share(a) >= minimum and a["p99_ms"] <= 25 and a["non_2xx"] == 0
+        fast = postgresql or a["p99_ms"] <= 25
+        ok = share(a) >= (0.15 if postgresql else 0.25) and fast and a["non_2xx"] == 0
         measured = f"{share(a):.1%} of ceiling, p99 {a['p99_ms']:.1f} ms"
-        verdicts.append(
-            Verdict("a", f"≥ {minimum:.0%} of ceiling {at}, p99 ≤ 25 ms", measured, _status(ok))
-        )
+        verdicts.append(Verdict("a", a_target, measured, _status(ok)))
 
     b = _point(records, "b", clients)
     if b is None:

@@ -92,6 +92,17 @@ def test_targets_compare_against_the_ceiling_at_the_same_client_count() -> None:
     assert targets.evaluate(points, 32, "postgresql", None)[0].target.startswith("≥ 15%")
 
 
+def test_postgresql_judges_a_on_its_share_of_the_ceiling_alone() -> None:
+    """The issue asks PostgreSQL for (a) ≥ 15 % of the ceiling; SQLite adds p99 ≤ 25 ms."""
+    points = [point("ceiling", 32, 1000, 5), point("a", 32, 160, 70)]
+    on_postgresql = targets.evaluate(points, 32, "postgresql", None)[0]
+    assert (on_postgresql.target, on_postgresql.status) == ("≥ 15% of ceiling @32", "PASS")
+    assert on_postgresql.measured == "16.0% of ceiling, p99 70.0 ms"
+    assert targets.evaluate(points, 32, "sqlite", None)[0].status == "MISS"
+    below = [point("ceiling", 32, 1000, 5), point("a", 32, 140, 10)]
+    assert targets.evaluate(below, 32, "postgresql", None)[0].status == "MISS"
+
+
 def test_results_are_written_as_json_markdown_and_latest_copies(tmp_path: Path) -> None:
     points = [point("ceiling", 8, 1000, 5), point("a", 8, 250, 12)]
     points.append({"scenario": "e", "title": "(e) rollback", "skipped": "not available: x"})
