@@ -12,12 +12,14 @@ already took.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import anyio
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import IntegrityError
 
 from voucherd.api import inline
 from voucherd.store.db import Database, WriterGate
@@ -127,8 +129,152 @@ def test_a_cancelled_wait_runs_nothing_and_leaves_the_gate_free(tmp_path: Path) 
 
     anyio.run(main)
     assert called == []
-    assert _gate(db).enter(owner=None, wait=False)
+    # The loop closed with the drain still waiting: its thread gives the gate back
+    # once it has it.
+    deadline = time.monotonic() + 10  # a bound on waiting, not a timing assertion
+    while not _gate(db).enter(owner=None, wait=False):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     _gate(db).__exit__()
+
+
+def _commits(db: Database) -> list[int]:
+    """Counts the engine's COMMITs from now on (one list entry each)."""
+    seen: list[int] = []
+    event.listen(db.engine, "commit", lambda _conn: seen.append(1))
+    return seen
+
+
+def _run_queued(db: Database, calls: list[Callable[[], object]]) -> list[object]:
+    """Queue every call while another writer holds the gate, then let it go.
+
+    Returns each call's result, or the exception it raised, in order.
+    """
+    outcomes: list[object] = [None] * len(calls)
+
+    async def main() -> None:
+        with Holder(_gate(db)) as holder:
+            async with anyio.create_task_group() as tg:
+
+                async def write(index: int) -> None:
+                    try:
+                        outcomes[index] = await inline.write(db, calls[index])
+                    except Exception as error:  # the call's own exception, handed back
+                        outcomes[index] = error
+
+                for index in range(len(calls)):
+                    tg.start_soon(write, index)
+                for _ in range(20):
+                    await anyio.sleep(0)
+                holder.release.set()
+
+    anyio.run(main)
+    return outcomes
+
+
+def _insert(db: Database, body: str) -> Callable[[], str]:
+    def call() -> str:
+        with db.write() as conn:
+            conn.execute(text("INSERT INTO t (body) VALUES (:b)"), {"b": body})
+        return body
+
+    return call
+
+
+def test_calls_queued_behind_the_gate_commit_together(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    commits = _commits(db)
+    outcomes = _run_queued(db, [_insert(db, f"row-{n}") for n in range(5)])
+    assert len(commits) == 1
+    assert outcomes == [f"row-{n}" for n in range(5)]
+    assert _rows(db) == [f"row-{n}" for n in range(5)]
+
+
+def test_one_turn_runs_at_most_max_together_calls(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    commits = _commits(db)
+    count = inline.MAX_TOGETHER + 2
+    outcomes = _run_queued(db, [_insert(db, f"row-{n}") for n in range(count)])
+    assert outcomes == [f"row-{n}" for n in range(count)]
+    assert len(commits) == 2
+
+
+def test_a_call_sees_what_the_calls_before_it_in_its_turn_wrote(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+
+    def count() -> int:
+        with db.read() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM t")).scalar_one())
+
+    outcomes = _run_queued(db, [_insert(db, "a"), count, _insert(db, "b"), count])
+    assert outcomes == ["a", 1, "b", 2]
+
+
+def test_a_failing_call_is_answered_alone_and_the_calls_around_it_together(
+    tmp_path: Path,
+) -> None:
+    db = _database(tmp_path)
+
+    def fail() -> None:
+        with db.write() as conn:
+            conn.execute(text("INSERT INTO t (body) VALUES ('failed')"))
+            raise LookupError("not found")
+
+    commits = _commits(db)
+    calls = [_insert(db, "a"), _insert(db, "b"), fail, _insert(db, "c"), _insert(db, "d")]
+    outcomes = _run_queued(db, calls)
+    # a and b again together, the failed call alone (rolled back), then c and d.
+    assert len(commits) == 2
+    assert outcomes[:2] == ["a", "b"]
+    assert isinstance(outcomes[2], LookupError)
+    assert outcomes[3:] == ["c", "d"]
+    assert _rows(db) == ["a", "b", "c", "d"]  # the failed call's insert rolled back, no doubles
+
+
+def test_a_batch_whose_commit_fails_answers_each_call_alone(tmp_path: Path) -> None:
+    """A deferred foreign key fails at COMMIT: only the call that broke it fails."""
+    db = _database(tmp_path)
+    with db.write() as conn:
+        conn.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+        conn.execute(
+            text(
+                "CREATE TABLE child (parent_id INTEGER REFERENCES parent (id)"
+                " DEFERRABLE INITIALLY DEFERRED)"
+            )
+        )
+
+    def orphan() -> str:
+        with db.write() as conn:
+            conn.execute(text("INSERT INTO child (parent_id) VALUES (42)"))
+        return "orphan"
+
+    outcomes = _run_queued(db, [_insert(db, "a"), orphan, _insert(db, "b")])
+    assert outcomes[0] == "a"
+    assert isinstance(outcomes[1], IntegrityError)
+    assert outcomes[2] == "b"
+    assert _rows(db) == ["a", "b"]
+    with db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM child")).scalar_one() == 0
+
+
+def test_a_call_that_catches_its_own_failed_write_still_loses_that_write(tmp_path: Path) -> None:
+    """Alone, the caught block's transaction rolls back; joined, the batch must too."""
+    db = _database(tmp_path)
+
+    def recover() -> str:
+        try:
+            with db.write() as conn:
+                conn.execute(text("INSERT INTO t (body) VALUES ('undone')"))
+                raise LookupError("retry without it")
+        except LookupError:
+            pass
+        with db.write() as conn:
+            conn.execute(text("INSERT INTO t (body) VALUES ('recovered')"))
+        return "ok"
+
+    outcomes = _run_queued(db, [_insert(db, "before"), recover, _insert(db, "after")])
+    assert outcomes == ["before", "ok", "after"]
+    assert _rows(db) == ["before", "recovered", "after"]
 
 
 def test_gate_held_lets_the_stores_write_run_under_the_callers_gate(tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ import select
 import struct
 import threading
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import psycopg
 from psycopg.pq import ExecStatus
@@ -117,6 +118,11 @@ class Database:
         the hand-off unfair (p99 of seconds under load). A thread waiting at the gate
         holds no connection, so the gate cannot starve the pool; readers never take it.
         """
+        joined = _JOINED.get()
+        if joined is not None and joined.db is self:
+            with joined.join() as conn:
+                yield conn
+            return
         gate: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         if self._writer_gate is not None and not _GATE_HELD.get():
             gate = self._writer_gate
@@ -128,6 +134,37 @@ class Database:
                 # Still under the gate (ours, or the caller's): the count it keeps in
                 # the gate's file needs no lock of its own.
                 self._checkpointer.committed()
+
+    @contextlib.contextmanager
+    def write_together(self, calls: int) -> Iterator[Joined]:
+        """One write transaction that every :meth:`write` and :meth:`read` in the block joins.
+
+        For a caller that holds the writer gate and runs ``calls`` requests' store calls
+        one after another (``voucherd.api.inline`` on SQLite): their statements commit
+        together, so the BEGIN/COMMIT and the WAL frames of the pages they share (the
+        newest leaf of each time-ordered index, the order and redemption tables' last
+        pages) are paid once instead of once per request. Each call still sees the
+        writes of the calls before it, as if those had committed first.
+
+        A call's own ``db.write()`` rolled back on an exception; joined, only the whole
+        transaction can be. So an exception that leaves a joined block marks the batch
+        ``failed``, and the caller must then leave this block by raising (which rolls
+        everything back) and run the calls again one by one.
+        """
+        gate: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        if self._writer_gate is not None and not _GATE_HELD.get():
+            gate = self._writer_gate
+        with gate, self.engine.connect() as conn:
+            conn = conn.execution_options(voucherd_write=True)
+            with conn.begin():
+                joined = Joined(self, conn)
+                token = _JOINED.set(joined)
+                try:
+                    yield joined
+                finally:
+                    _JOINED.reset(token)
+            if self._checkpointer is not None:
+                self._checkpointer.committed(calls)
 
     @property
     def writer_gate(self) -> WriterGate | None:
@@ -150,7 +187,16 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only transaction (a consistent snapshot on both databases)."""
+        """A read-only transaction (a consistent snapshot on both databases).
+
+        Inside :meth:`write_together` it is the joined write transaction, which sees
+        what the calls before wrote.
+        """
+        joined = _JOINED.get()
+        if joined is not None and joined.db is self:
+            with joined.join() as conn:
+                yield conn
+            return
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
@@ -183,16 +229,48 @@ _GATE_HELD: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
+@dataclass
+class Joined:
+    """The write transaction of :meth:`Database.write_together`, shared by its calls."""
+
+    db: Database
+    connection: Connection
+    failed: bool = False  # an exception left a joined block: roll back, run one by one
+
+    @contextlib.contextmanager
+    def join(self) -> Iterator[Connection]:
+        try:
+            yield self.connection
+        except BaseException:
+            self.failed = True
+            raise
+
+
+# Set by Database.write_together for the calls it runs.
+_JOINED: contextvars.ContextVar[Joined | None] = contextvars.ContextVar(
+    "voucherd_joined", default=None
+)
+
+
 class WriterGate:
-    """A cross-process, cross-thread mutex for one SQLite file's writers.
+    """A cross-process, cross-thread mutex for one SQLite file's writers, taken in turns.
 
     Two layers: a ``threading.Lock`` so that one process's threads queue in-process,
     then an exclusive ``flock`` on ``<database>.writer-lock`` so that the server's
     worker processes queue on the kernel, which wakes a waiter as soon as the holder
     releases. Both block without polling. ``flock`` locks belong to an open file
-    description, so each process opens the file once (after fork, too) and every
+    description, so each process opens the files once (after fork, too) and every
     :class:`Database` on that file in the process shares the gate: a second
     descriptor in the same process would make its threads exclude each other twice.
+
+    Turns: a process gets in line first, with a ``flock`` on ``<database>.writer-line``
+    (the turnstile), takes the gate, then leaves the line. A process waiting for the
+    gate stands in line meanwhile, so the holder cannot release the gate and take it
+    straight back before the waiter's thread has run (flock hands a released lock to
+    whoever asks first): its next attempt meets the line and waits its turn. Under
+    load the gate so alternates between the processes. Without the line it did not:
+    a waiter on a busy event loop reached its ``flock`` late, and the other worker
+    took the gate up to 20 times in a row (89 ms, measured).
 
     The gate only orders writers that go through :meth:`Database.write`; anything
     else writing the file (migrations, ``sqlite3`` by hand) still meets
@@ -206,6 +284,7 @@ class WriterGate:
         self._lock_path = lock_path
         self._thread_lock = threading.Lock()
         self._fd: int | None = None
+        self._line_fd: int | None = None
         self._fd_pid = 0
         self._owner: int | None = None
         self._counter: mmap.mmap | None = None
@@ -232,12 +311,14 @@ class WriterGate:
             # A descriptor inherited through fork shares the parent's open file
             # description (and its flock); every process needs its own.
             self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            line_path = self._lock_path.removesuffix("-lock") + "-line"
+            self._line_fd = os.open(line_path, os.O_RDWR | os.O_CREAT, 0o600)
             self._fd_pid = pid
             self._counter = None
         return self._fd
 
-    def count_commit(self) -> int:
-        """Count one write transaction on the file, by any process; returns the new total.
+    def count_commit(self, calls: int = 1) -> int:
+        """Count ``calls`` write transactions on the file, by any process; returns the total.
 
         Call it holding the gate, which orders the processes' increments. The count
         lives in the first 8 bytes of the lock file, mapped into memory, so that the
@@ -245,14 +326,14 @@ class WriterGate:
         """
         fd = self._descriptor()
         if fd is None:
-            self._commits += 1
+            self._commits += calls
             return self._commits
         if self._counter is None:
             if os.fstat(fd).st_size < _COUNTER.size:
                 os.ftruncate(fd, _COUNTER.size)
             self._counter = mmap.mmap(fd, _COUNTER.size)
         (count,) = _COUNTER.unpack_from(self._counter)
-        count += 1
+        count += calls
         _COUNTER.pack_into(self._counter, 0, count)
         return int(count)
 
@@ -265,23 +346,90 @@ class WriterGate:
     def enter(self, *, owner: int | None, wait: bool = True) -> bool:
         """Take the gate for ``owner`` (a thread id, None for an event loop's task).
 
-        With ``wait=False`` it only takes a free gate and returns whether it did.
-        Release with ``__exit__``, from any thread.
+        With ``wait=False`` it only takes a free gate and returns whether it did,
+        holding nothing when it did not. Release with ``__exit__``, from any thread.
         """
-        if not self._thread_lock.acquire(blocking=wait):
-            return False
+        if not wait:
+            state = self.try_enter(owner)
+            if state == "in line":
+                self._leave_line()
+                self._thread_lock.release()
+            return state == "held"
+        self._thread_lock.acquire()
         try:
             fd = self._descriptor()
             if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # another process holds it (wait=False only)
-            self._thread_lock.release()
-            return False
+                fcntl.flock(self._line(), fcntl.LOCK_EX)
+                self._take(fd)
         except BaseException:
             self._thread_lock.release()
             raise
         self._owner = owner
         return True
+
+    def try_enter(self, owner: int | None) -> Literal["held", "in line", "busy"]:
+        """Take the gate if that needs no waiting; else say where the caller stands.
+
+        "held": taken for ``owner``. "in line": another process holds the gate and this
+        process stands next in line, which :meth:`enter_in_line` (on a thread that
+        may block) turns into holding it. "busy": another thread of this process, or
+        another process, is ahead; take it with ``enter()``. Nothing is held then.
+        """
+        if not self._thread_lock.acquire(blocking=False):
+            return "busy"
+        try:
+            fd = self._descriptor()
+            if fd is None:
+                self._owner = owner
+                return "held"
+            try:
+                fcntl.flock(self._line(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self._thread_lock.release()
+                return "busy"
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return "in line"
+            self._leave_line()
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        self._owner = owner
+        return "held"
+
+    def enter_in_line(self, owner: int | None) -> None:
+        """Wait for the gate after :meth:`try_enter` said "in line"; then it is held."""
+        fd = self._descriptor()
+        try:
+            if fd is not None:
+                self._take(fd)
+        except BaseException:
+            self._leave_line()
+            self._thread_lock.release()
+            raise
+        self._owner = owner
+
+    def leave_line(self) -> None:
+        """Give up a place in line that :meth:`try_enter` gave (a wait that was abandoned)."""
+        self._leave_line()
+        self._thread_lock.release()
+
+    def _line(self) -> int:
+        if self._line_fd is None:
+            raise RuntimeError("the turnstile belongs to a gate with a lock file")
+        return self._line_fd
+
+    def _take(self, fd: int) -> None:
+        """Standing in line: wait for the gate, then let the next process line up."""
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        finally:
+            self._leave_line()
+
+    def _leave_line(self) -> None:
+        if self._line_fd is not None:
+            fcntl.flock(self._line_fd, fcntl.LOCK_UN)
 
     def __exit__(self, *_exc: object) -> None:
         try:
@@ -318,8 +466,9 @@ class Checkpointer:
         self._pid = 0
         self.runs = 0  # checkpoints completed (observable by tests)
 
-    def committed(self) -> None:
-        """Count one write transaction (holding the gate); wake the thread every CHECKPOINT_EVERY.
+    def committed(self, calls: int = 1) -> None:
+        """Count a commit of ``calls`` requests' writes (holding the gate); wake the
+        thread each time the count passes a multiple of CHECKPOINT_EVERY.
 
         The count is the file's, shared by every process writing it, so with two
         server workers one of them checkpoints every CHECKPOINT_EVERY commits
@@ -327,7 +476,8 @@ class Checkpointer:
         checkpoints, each of which holds every writer up for its fsyncs (about
         3.6 ms on this machine, measured).
         """
-        if self._gate.count_commit() % CHECKPOINT_EVERY:
+        total = self._gate.count_commit(calls)
+        if total // CHECKPOINT_EVERY == (total - calls) // CHECKPOINT_EVERY:
             return
         with self._lock:
             if self._thread is None or self._pid != os.getpid():
