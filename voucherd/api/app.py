@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 from collections.abc import AsyncIterator, Callable
 
 import anyio.to_thread
@@ -96,4 +97,13 @@ def create_app_from_env() -> FastAPI:
     from voucherd import logs
 
     logs.configure(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    # What the process holds once the app is built (~140,000 objects: modules, the
+    # app, compiled schemas) lives until it exits, yet every full collection walked
+    # it again: 65–105 ms per gen-2 pass on this machine, once or twice a second
+    # per worker under load, with the writer gate held or the loop stopped (the p99
+    # of redeem at 32 clients was those pauses). Frozen, a pass walks only what
+    # requests made since: ~4–5 ms (measured with gc.callbacks under make bench).
+    gc.collect()
+    gc.freeze()
+    return app
