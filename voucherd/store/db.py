@@ -123,17 +123,8 @@ class Database:
             with joined.join() as conn:
                 yield conn
             return
-        gate: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
-        if self._writer_gate is not None and not _GATE_HELD.get():
-            gate = self._writer_gate
-        with gate, self.engine.connect() as conn:
-            conn = conn.execution_options(voucherd_write=True)
-            with conn.begin():
-                yield conn
-            if self._checkpointer is not None:
-                # Still under the gate (ours, or the caller's): the count it keeps in
-                # the gate's file needs no lock of its own.
-                self._checkpointer.committed()
+        with self._write_transaction(calls=1) as conn:
+            yield conn
 
     @contextlib.contextmanager
     def write_together(self, calls: int) -> Iterator[Joined]:
@@ -151,19 +142,27 @@ class Database:
         ``failed``, and the caller must then leave this block by raising (which rolls
         everything back) and run the calls again one by one.
         """
+        with self._write_transaction(calls) as conn:
+            joined = Joined(self, conn)
+            token = _JOINED.set(joined)
+            try:
+                yield joined
+            finally:
+                _JOINED.reset(token)
+
+    @contextlib.contextmanager
+    def _write_transaction(self, calls: int) -> Iterator[Connection]:
+        """The gate (unless the caller holds it), a connection, BEGIN … COMMIT."""
         gate: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         if self._writer_gate is not None and not _GATE_HELD.get():
             gate = self._writer_gate
         with gate, self.engine.connect() as conn:
             conn = conn.execution_options(voucherd_write=True)
             with conn.begin():
-                joined = Joined(self, conn)
-                token = _JOINED.set(joined)
-                try:
-                    yield joined
-                finally:
-                    _JOINED.reset(token)
+                yield conn
             if self._checkpointer is not None:
+                # Still under the gate (ours, or the caller's): the count it keeps in
+                # the gate's file needs no lock of its own.
                 self._checkpointer.committed(calls)
 
     @property
