@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import threading
 import weakref
 from collections.abc import Callable
@@ -120,7 +121,10 @@ class _Writer:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self.pending.append((call, future))
         if self.drain is None:
-            self.drain = asyncio.get_running_loop().create_task(self._drain())
+            # A context of its own: not the copy of whichever request came first.
+            self.drain = asyncio.get_running_loop().create_task(
+                self._drain(), context=contextvars.Context()
+            )
         return await future
 
     async def _drain(self) -> None:
