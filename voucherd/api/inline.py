@@ -30,12 +30,14 @@ Writing them together: SQLite's writer gate is the bottleneck of redeem under
 load (the gate is busy 91 % of the time at 32 clients, taking turns between the
 workers), and a redeem's COMMIT alone took ~90 µs of its ~530 µs in the gate
 (21 WAL frames, two writes each). Queued calls share the BEGIN/COMMIT and the
-frames of the pages they all touch; in-process, 8 redeems in one transaction cost
-0.48–0.60 ms each against 0.68–0.70 ms alone (``bench.hotpath``-style loop).
-Under ``make bench`` (a), 32 clients, interleaved runs: 984 req/s one call per
-turn, 1,281 with up to 4, 1,694 with 8, 1,762 with 16 (p99 58 → 37 ms).
-A call that raises makes the batch roll back and every call of it run again in
-its own transaction, so each answers exactly as it would have alone.
+frames of the pages they all touch. In-process, 16 redeems in one transaction
+cost 0.42 ms each, against 0.61–0.63 ms alone. Under ``make bench`` (a) at 32
+clients, interleaved runs: 984 req/s one call per turn, 1,281 with up to 4, 1,694
+with 8, 1,762 with 16 (p99 58 → 37 ms).
+
+A call that raises makes the batch roll back. The calls before it run together
+again, it runs alone in its own transaction, and the calls after it form the next
+batch, so each answers exactly as it would have alone.
 
 SQLite's busy timeout would block the loop only if something outside voucherd
 held the database's write lock (an ``sqlite3`` shell writing by hand): voucherd's
@@ -103,10 +105,10 @@ class _Writer:
     A single drain task takes the gate (as ``_enter`` does), runs the calls queued
     by then, up to MAX_TOGETHER, in one write transaction
     (``Database.write_together``), releases the gate and lets the loop send their
-    responses before its next turn. A call that raises, alone or with others, is run
-    again on its own after the batch is rolled back, so every call answers as it
-    would have in its own transaction. A task cancelled while its call waits (the
-    client went away) is left out of the next batch: nothing runs for it.
+    responses before its next turn. A call that raises is run again on its own after
+    the batch is rolled back (see ``_answer``), so every call answers as it would
+    have in its own transaction. A task cancelled while its call waits (the client
+    went away) is left out of the next batch: nothing runs for it.
     """
 
     def __init__(self, db: Database, gate: WriterGate) -> None:
@@ -244,7 +246,7 @@ def _writer(db: Database, gate: WriterGate) -> _Writer:
 
 
 async def _enter(gate: WriterGate) -> None:
-    """Take the gate for this task: at once when free, else waiting on a worker thread.
+    """Take the gate for the drain task: at once when free, else waiting on a worker thread.
 
     When another process holds it, this process gets in line first, right here on the
     loop (``WriterGate.try_enter``), so the holder cannot take the gate straight back

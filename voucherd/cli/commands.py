@@ -89,16 +89,17 @@ def serve(settings: Settings, *, run_migrations: bool = True) -> None:
     bootstrap(settings)
     # Worker processes rebuild Settings from the environment: make it say what we were told.
     os.environ["VOUCHERD_DATABASE_URL"] = settings.database_url
-    factory, options, table = "voucherd.api.app:create_app_from_env", dict[str, Any](), None
+    factory = "voucherd.api.app:create_app_from_env"
+    options: dict[str, Any] = {}
+    table: str | None = None
     if settings.workers > 1:
         # Workers spread keep-alive connections evenly (see voucherd.cli.balance).
         from voucherd.cli import balance
 
-        table = os.environ[balance.ENVIRONMENT] = balance.create_table()
-        factory, options["http"] = (
-            "voucherd.cli.balance:create_app",
-            balance.BalancedHttpToolsProtocol,
-        )
+        table = balance.create_table()
+        os.environ[balance.ENVIRONMENT] = table
+        factory = "voucherd.cli.balance:create_app"
+        options["http"] = balance.BalancedHttpToolsProtocol
     try:
         uvicorn.run(
             factory,

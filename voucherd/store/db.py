@@ -140,7 +140,8 @@ class Database:
         A call's own ``db.write()`` rolled back on an exception; joined, only the whole
         transaction can be. So an exception that leaves a joined block marks the batch
         ``failed``, and the caller must then leave this block by raising (which rolls
-        everything back) and run the calls again one by one.
+        everything back) and run the calls again, the failing one in a transaction of
+        its own.
         """
         with self._write_transaction(calls) as conn:
             joined = Joined(self, conn)
