@@ -107,6 +107,30 @@ def test_quantity_10_with_50_racers(
     assert {r["failure_code"] for r in stored if r["result"] == "FAILURE"} == {"quantity_exceeded"}
 
 
+def test_racers_that_raise_get_their_own_answer_and_change_nothing(
+    workers: ProcessServer, sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
+) -> None:
+    """Requests that fail with an exception (an unknown customer id) race valid ones.
+
+    On SQLite the calls queued at the writer gate run in one transaction, and a
+    call that raises makes it roll back and run again around the failure
+    (voucherd.api.inline): every request still gets exactly its own answer.
+    """
+    code = voucher(sdk, redemption={"quantity": 10}).code
+    valid = {"redeemables": [{"object": "voucher", "id": code}], "order": {"amount": 1000}}
+    missing = {**valid, "customer": {"id": "cust_nobody"}}
+    bodies = [valid if n % 2 else missing for n in range(40)]
+    responses = race(workers, project, bodies)
+    tally = outcomes(responses)
+    assert tally == {"ok": 10, "quantity_exceeded": 10, "not_found": 20}
+    for body, response in zip(bodies, responses, strict=True):
+        if body is missing:
+            assert response.json()["resource_type"] == "customer"
+    assert get_voucher(sdk, code).redemption.redeemed_quantity == 10
+    stored = records(db, project.id)  # the 404s wrote nothing
+    assert Counter(r["result"] for r in stored) == {"SUCCESS": 10, "FAILURE": 10}
+
+
 def test_gift_card_of_10000_with_30_spends_of_1000(
     workers: ProcessServer, sdk: voucherify.ApiClient, db: Database, project: ProjectKeys
 ) -> None:
