@@ -190,16 +190,18 @@ class BalancedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        balance().opened()
+        # Looked up once per connection: balance() checks the pid (a system call).
+        self._balance = balance()
+        self._balance.opened()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        balance().closed(shed=self._shed)
+        self._balance.closed(shed=self._shed)
         super().connection_lost(exc)
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
         cycle: Any = self.cycle
-        if cycle is not None and not self._shed and balance().shed():
+        if cycle is not None and not self._shed and self._balance.shed():
             # The response carries "Connection: close" and the transport closes after it.
             self._shed = True
             cycle.keep_alive = False
