@@ -17,7 +17,7 @@ PLUS_TWO = dt.timezone(dt.timedelta(hours=2))
         (None, None),
         (dt.datetime(2024, 8, 29, 16, 6, 10, 138_000, tzinfo=dt.UTC), "2024-08-29T16:06:10.138Z"),
         # Naive values are UTC.
-        (dt.datetime(2024, 1, 1), "2024-01-01T00:00:00.000Z"),
+        (dt.datetime(2024, 1, 1, tzinfo=dt.UTC).replace(tzinfo=None), "2024-01-01T00:00:00.000Z"),
         # Other offsets are converted; milliseconds are truncated, never rounded up.
         (dt.datetime(2024, 5, 5, 3, 4, 5, 999_999, tzinfo=PLUS_TWO), "2024-05-05T01:04:05.999Z"),
         (dt.datetime(2024, 1, 1, 1, 0, 0, 500, tzinfo=PLUS_TWO), "2023-12-31T23:00:00.000Z"),
@@ -25,7 +25,9 @@ PLUS_TWO = dt.timezone(dt.timedelta(hours=2))
         (dt.datetime(999, 12, 31, 23, 59, 59, tzinfo=dt.UTC), "0999-12-31T23:59:59.000Z"),
     ],
 )
-def test_iso_renders_utc_milliseconds_and_z(value: dt.datetime | None, expected: str | None) -> None:
+def test_iso_renders_utc_milliseconds_and_z(
+    value: dt.datetime | None, expected: str | None
+) -> None:
     assert iso(value) == expected
 
 
