@@ -46,10 +46,12 @@ $(VENV)/.bench-deps: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.test-deps $(VENV)/.run-deps
 
 BENCH_DB ?= sqlite
+# (f) lists one customer's redemptions with this many stored (BENCH_REDEMPTIONS=0: none).
+BENCH_REDEMPTIONS ?= 1000000
 bench: $(VENV)/.bench-deps ## benchmark voucherd serve, 2 workers (BENCH_DB=postgresql); writes bench/results/
 	scripts/ensure-wrk
 	@if [ "$(BENCH_DB)" = "postgresql" ]; then scripts/ensure-postgres; fi
-	$(BIN)/python -m bench --db $(BENCH_DB)
+	$(BIN)/python -m bench --db $(BENCH_DB) --redemptions $(BENCH_REDEMPTIONS)
 
 bench-quick: $(VENV)/.bench-deps ## the same at 8 clients, 3 s per point (for development)
 	scripts/ensure-wrk
