@@ -84,6 +84,7 @@ def test_targets_compare_against_the_ceiling_at_the_same_client_count() -> None:
     verdicts = {v.scenario: v for v in targets.evaluate(points, 32, "sqlite", 7.5)}
     assert verdicts["a"].status == "PASS"
     assert verdicts["b"].status == "MISS"  # 9% of the ceiling
+    assert verdicts["b"].measured == "9.0% of ceiling, p99 40.0 ms (ceiling's own p99 5.0 ms)"
     assert verdicts["c"].status == "PASS"  # 2.0x (b)
     assert verdicts["d-voucher"].status == "MISS"  # 47% of (a)
     assert verdicts["d-gift"].status == "MISS"  # one non-2xx
@@ -97,7 +98,7 @@ def test_postgresql_judges_a_on_its_share_of_the_ceiling_alone() -> None:
     points = [point("ceiling", 32, 1000, 5), point("a", 32, 160, 70)]
     on_postgresql = targets.evaluate(points, 32, "postgresql", None)[0]
     assert (on_postgresql.target, on_postgresql.status) == ("≥ 15% of ceiling @32", "PASS")
-    assert on_postgresql.measured == "16.0% of ceiling, p99 70.0 ms"
+    assert on_postgresql.measured == "16.0% of ceiling, p99 70.0 ms (ceiling's own p99 5.0 ms)"
     assert targets.evaluate(points, 32, "sqlite", None)[0].status == "MISS"
     below = [point("ceiling", 32, 1000, 5), point("a", 32, 140, 10)]
     assert targets.evaluate(below, 32, "postgresql", None)[0].status == "MISS"
