@@ -11,6 +11,10 @@ already took.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -408,3 +412,130 @@ def test_a_local_postgresql_write_waits_for_a_row_lock_on_the_loop(
     holder.join(10)
     # Both calls ran on the loop, after the holder committed (they saw its update).
     assert threads == [loop, loop]
+
+
+# PostgreSQL on the loop: calls queue and run one per turn of the loop. The calls
+# below touch no database; a local PostgreSQL URL (never connected) places them.
+
+
+def _local_postgresql() -> Database:
+    db = Database("postgresql+psycopg://u@127.0.0.1/d", pool=False)
+    inline.configure(db, "auto")
+    assert inline.on_loop(db)
+    assert db.writer_gate is None
+    return db
+
+
+@pytest.mark.parametrize("uvloop", [False, True], ids=["asyncio", "uvloop"])
+def test_postgresql_calls_take_turns_and_the_loop_polls_between_them(uvloop: bool) -> None:
+    """A socket that becomes readable during one call is read before the next call runs
+    (inline, the ready requests' calls ran back to back and new connections waited)."""
+    db = _local_postgresql()
+    events: list[str] = []
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+
+    def call(index: int) -> int:
+        if index == 0:
+            theirs.send(b"x")  # a new request arrives while the first call runs
+        time.sleep(0.005)  # round trips: the loop is blocked meanwhile
+        events.append(f"call {index}")
+        return index * 10
+
+    async def main() -> list[int]:
+        loop = asyncio.get_running_loop()
+
+        def readable() -> None:
+            ours.recv(16)
+            events.append("read")
+
+        loop.add_reader(ours, readable)
+        try:
+            calls = [
+                inline.write(db, functools.partial(call, i))
+                if i % 2
+                else inline.read(db, functools.partial(call, i))
+                for i in range(4)
+            ]
+            return list(await asyncio.gather(*calls))
+        finally:
+            loop.remove_reader(ours)
+
+    try:
+        results = anyio.run(main, backend_options={"use_uvloop": uvloop})
+    finally:
+        ours.close()
+        theirs.close()
+        db.dispose()
+    assert results == [0, 10, 20, 30]
+    # First come, first served, and the socket was read right after the call that made
+    # it readable (uvloop, as voucherd serves) or the one after it (asyncio's loop
+    # runs the I/O callbacks of a turn after the callbacks already due), not after the
+    # whole queue.
+    read_after = ["call 0"] if uvloop else ["call 0", "call 1"]
+    calls = [event for event in events if event != "read"]
+    assert calls == ["call 0", "call 1", "call 2", "call 3"]
+    assert events[: events.index("read")] == read_after
+
+
+def test_a_postgresql_call_that_raises_answers_its_caller_and_the_queue_goes_on() -> None:
+    db = _local_postgresql()
+
+    def fail() -> int:
+        raise IntegrityError("INSERT", {}, Exception("duplicate"))
+
+    async def main() -> tuple[object, ...]:
+        return tuple(
+            await asyncio.gather(
+                inline.write(db, lambda: 1),
+                inline.write(db, fail),
+                inline.read(db, lambda: 3),
+                return_exceptions=True,
+            )
+        )
+
+    try:
+        first, failed, third = anyio.run(main)
+    finally:
+        db.dispose()
+    assert first == 1
+    assert isinstance(failed, IntegrityError)
+    assert third == 3
+
+
+def test_a_postgresql_call_whose_request_went_away_does_not_run() -> None:
+    db = _local_postgresql()
+    ran: list[str] = []
+
+    async def main() -> None:
+        first = asyncio.ensure_future(inline.write(db, lambda: ran.append("first")))
+        gone = asyncio.ensure_future(inline.write(db, lambda: ran.append("gone")))
+        last = asyncio.ensure_future(inline.write(db, lambda: ran.append("last")))
+        await asyncio.sleep(0)  # all three queued; the drain task has not run yet
+        gone.cancel()
+        await asyncio.gather(first, last)
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+
+    try:
+        anyio.run(main)
+    finally:
+        db.dispose()
+    assert ran == ["first", "last"]
+
+
+def test_a_postgresql_call_runs_in_its_requests_context() -> None:
+    db = _local_postgresql()
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id")
+
+    async def request(name: str) -> str:
+        request_id.set(name)
+        return await inline.read(db, request_id.get)
+
+    async def main() -> list[str]:
+        return list(await asyncio.gather(request("r1"), request("r2")))
+
+    try:
+        assert anyio.run(main) == ["r1", "r2"]
+    finally:
+        db.dispose()
