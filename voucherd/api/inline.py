@@ -99,6 +99,13 @@ async def write(db: Database, call: Callable[[], T]) -> T:
     return await _writer(db, gate).submit(call)
 
 
+def _fail(futures: list[asyncio.Future[Any]], error: BaseException) -> None:
+    """Answer the calls that will not run now (the loop is closing) with ``error``."""
+    for future in futures:
+        if not future.done():
+            future.set_exception(error)
+
+
 # PostgreSQL on the loop: one store call per turn of the event loop.
 #
 # A call blocks the loop for its round trips (7-20 ms for a redeem on a slow machine).
@@ -145,9 +152,7 @@ class _Turns:
                 await asyncio.sleep(0)  # the next turn of the loop polls first
         except BaseException as error:  # the loop is closing: nothing will run them now
             running = [future] if future is not None else []
-            for waiting in running + [entry[2] for entry in self.pending]:
-                if not waiting.done():
-                    waiting.set_exception(error)
+            _fail([*running, *(entry[2] for entry in self.pending)], error)
             self.pending.clear()
             raise
         finally:
@@ -219,9 +224,7 @@ class _Writer:
                 # turn; the other processes' waiters meanwhile find the gate free.
                 await asyncio.sleep(0)
         except BaseException as error:  # the loop is closing: nothing will run them now
-            for _call, future in self.pending:
-                if not future.done():
-                    future.set_exception(error)
+            _fail([future for _call, future in self.pending], error)
             self.pending.clear()
             raise
         finally:
