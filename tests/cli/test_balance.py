@@ -102,6 +102,55 @@ def test_a_worker_alone_or_without_a_table_never_sheds() -> None:
     assert untracked.shed() is False
 
 
+def test_a_new_table_sweeps_the_tables_of_servers_that_are_gone(tmp_path: Path) -> None:
+    """A server killed outright leaves its table; the next one to start removes it."""
+    dead, live = _dead_pid(), os.getppid()
+    killed = tmp_path / f"{balance.PREFIX}{dead}-abc123"
+    running = tmp_path / f"{balance.PREFIX}{live}-def456"
+    unrelated = [tmp_path / f"{balance.PREFIX}legacy", tmp_path / "other-file"]
+    for path in [killed, running, *unrelated]:
+        path.write_bytes(b"\0" * balance.SLOT.size * balance.SLOTS)
+    made = Path(balance.create_table(str(tmp_path)))
+    assert not killed.exists()
+    assert running.exists()  # its server still runs
+    assert all(path.exists() for path in unrelated)  # not a name with a server's pid
+    assert made.name.startswith(f"{balance.PREFIX}{os.getpid()}-")
+    assert balance.sweep_tables(str(tmp_path)) == []  # this server is alive: kept
+
+
+def test_a_worker_whose_table_is_gone_serves_without_shedding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(balance.ENVIRONMENT, str(tmp_path / f"{balance.PREFIX}1-gone"))
+    monkeypatch.setattr(balance, "_balance", None)
+    state = balance.balance()
+    assert state.table is None
+    for _ in range(30):
+        state.opened()
+    assert state.shed() is False
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
+def test_a_killed_servers_table_is_removed_by_the_next_server(
+    databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    url = databases.url("sqlite")
+    killed = ProcessServer(database_url=url, workers=2, env={"TMPDIR": str(tmp_path)})
+    killed.start()
+    killed.kill()  # SIGKILL: no clean-up runs
+    left = list(tmp_path.glob(f"{balance.PREFIX}*"))
+    assert len(left) == 1
+    following = ProcessServer(database_url=url, workers=2, env={"TMPDIR": str(tmp_path)})
+    following.start()
+    try:
+        tables = list(tmp_path.glob(f"{balance.PREFIX}*"))
+        assert left[0] not in tables
+        assert len(tables) == 1  # the running server's own
+    finally:
+        following.stop()
+    assert not list(tmp_path.glob(f"{balance.PREFIX}*"))
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):

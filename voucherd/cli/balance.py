@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import glob
 import mmap
 import os
 import struct
@@ -48,14 +49,43 @@ REFRESH_SECONDS = 0.005  # how stale the other workers' counts may be when decid
 IMBALANCE = 2  # shed a connection when this many more are open here than there
 
 
+PREFIX = "voucherd-connections-"  # then the pid of the server that made it, "-", a random part
+
+
 def create_table(directory: str | None = None) -> str:
-    """A fresh, empty table file (in the temp directory by default); returns its path."""
-    fd, path = tempfile.mkstemp(prefix="voucherd-connections-", dir=directory)
+    """A fresh, empty table file (in the temp directory by default); returns its path.
+
+    ``voucherd serve`` removes its table when it stops, but a server killed outright
+    (SIGKILL, the OOM killer) cannot: so first the tables of servers that are gone
+    are removed here. The file's name carries its server's pid for that.
+    """
+    sweep_tables(directory)
+    fd, path = tempfile.mkstemp(prefix=f"{PREFIX}{os.getpid()}-", dir=directory)
     try:
         os.ftruncate(fd, SLOT.size * SLOTS)
     finally:
         os.close(fd)
     return path
+
+
+def sweep_tables(directory: str | None = None) -> list[str]:
+    """Remove the tables whose server process is gone; returns their paths.
+
+    Only names this module makes are touched, and a table whose server still runs is
+    kept. Workers that outlived their server hold the file open, so removing its name
+    does not disturb them.
+    """
+    removed = []
+    for path in glob.glob(os.path.join(directory or tempfile.gettempdir(), f"{PREFIX}*-*")):
+        pid = os.path.basename(path)[len(PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        try:
+            os.unlink(path)
+        except OSError:  # removed meanwhile, or not ours to remove
+            continue
+        removed.append(path)
+    return removed
 
 
 def _alive(pid: int) -> bool:
@@ -164,11 +194,20 @@ _balance_pid = 0
 
 
 def balance() -> Balance:
-    """This process's balance, on the table ``voucherd serve`` named (none: never sheds)."""
+    """This process's balance, on the table ``voucherd serve`` named.
+
+    Without a table, or when its file is gone, the worker serves as usual and never sheds.
+    """
     global _balance, _balance_pid  # one per worker process
     if _balance is None or _balance_pid != os.getpid():
         path = os.environ.get(ENVIRONMENT)
-        _balance = Balance(ConnectionTable(path) if path else None)
+        table = None
+        if path:
+            try:
+                table = ConnectionTable(path)
+            except FileNotFoundError:
+                table = None
+        _balance = Balance(table)
         _balance_pid = os.getpid()
     return _balance
 
