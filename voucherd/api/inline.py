@@ -159,21 +159,32 @@ class _Turns:
             self.drain = None
 
 
-_turns: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Database, _Turns]
-] = weakref.WeakKeyDictionary()
+Q = TypeVar("Q")
+
+# Per event loop, per database: one queue of store calls (a _Turns or a _Writer).
+_Registry = weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Database, Q]
+]
+
+
+def _of_loop(registry: _Registry[Q], db: Database, make: Callable[[], Q]) -> Q:
+    """The running event loop's queue for ``db`` in ``registry``, made on first use."""
+    loop = asyncio.get_running_loop()
+    per_loop = registry.get(loop)
+    if per_loop is None:
+        per_loop = registry[loop] = weakref.WeakKeyDictionary()
+    queue = per_loop.get(db)
+    if queue is None:
+        queue = per_loop[db] = make()
+    return queue
+
+
+_turns: _Registry[_Turns] = weakref.WeakKeyDictionary()
 
 
 async def _in_turn(db: Database, call: Callable[[], T]) -> T:
     """Run ``call`` in its turn among the running loop's store calls on ``db``."""
-    loop = asyncio.get_running_loop()
-    per_loop = _turns.get(loop)
-    if per_loop is None:
-        per_loop = _turns[loop] = weakref.WeakKeyDictionary()
-    turns = per_loop.get(db)
-    if turns is None:
-        turns = per_loop[db] = _Turns()
-    return await turns.submit(call)
+    return await _of_loop(_turns, db, _Turns).submit(call)
 
 
 # Calls one turn at the writer gate runs in one write transaction, at most.
@@ -307,21 +318,12 @@ class _RollBack(Exception):
     """Leaves a batch's transaction so that it rolls back."""
 
 
-_writers: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Database, _Writer]
-] = weakref.WeakKeyDictionary()
+_writers: _Registry[_Writer] = weakref.WeakKeyDictionary()
 
 
 def _writer(db: Database, gate: WriterGate) -> _Writer:
     """The running event loop's writer for ``db``."""
-    loop = asyncio.get_running_loop()
-    per_loop = _writers.get(loop)
-    if per_loop is None:
-        per_loop = _writers[loop] = weakref.WeakKeyDictionary()
-    writer = per_loop.get(db)
-    if writer is None:
-        writer = per_loop[db] = _Writer(db, gate)
-    return writer
+    return _of_loop(_writers, db, lambda: _Writer(db, gate))
 
 
 async def _enter(gate: WriterGate) -> None:
