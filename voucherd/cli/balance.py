@@ -28,6 +28,7 @@ others. Only claiming a slot locks the file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import glob
 import mmap
@@ -203,10 +204,8 @@ def balance() -> Balance:
         path = os.environ.get(ENVIRONMENT)
         table = None
         if path:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 table = ConnectionTable(path)
-            except FileNotFoundError:
-                table = None
         _balance = Balance(table)
         _balance_pid = os.getpid()
     return _balance
